@@ -1,0 +1,41 @@
+# The two commands a new machine needs (see README): `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCAL := DJANGO_DEBUG=true
+
+.PHONY: demo test venv venv-dev lint check serve seed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+## Run the app on SQLite with Celery eager and the seed data, at http://localhost:8000
+demo: venv
+	$(LOCAL) $(PY) manage.py migrate --noinput
+	$(LOCAL) $(PY) manage.py load_seed_data
+	$(LOCAL) $(PY) manage.py runserver 127.0.0.1:8000
+
+## Install the test dependencies and run the suite (PostgreSQL and Redis when reachable)
+test: venv-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+check: venv-dev
+	$(LOCAL) $(PY) manage.py check
+	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  DJANGO_ALLOWED_HOSTS=evidence.example.org $(PY) manage.py check --deploy --fail-level WARNING

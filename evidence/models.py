@@ -1,0 +1,140 @@
+"""Stored syntheses: per-element evidence summaries, their history, and recompute bookkeeping."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from studies.constants import OutcomeDomain
+
+from .constants import JobState, Rating
+
+
+class EvidenceSummary(models.Model):
+    """What the published evidence says about one element (optionally one outcome or population)."""
+
+    element = models.ForeignKey(
+        "frameworks.Element", on_delete=models.CASCADE, related_name="evidence_summaries"
+    )
+    # Empty outcome domain and no population: the element's overall summary.
+    outcome_domain = models.CharField(max_length=30, choices=OutcomeDomain.choices, blank=True)
+    population = models.ForeignKey(
+        "studies.Population", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rating = models.CharField(max_length=30, choices=Rating.choices)
+    reasons = models.JSONField(default=list, help_text="The rules that applied, as data.")
+    next_level = models.JSONField(
+        default=dict, blank=True, help_text="What would raise the rating."
+    )
+    k_studies = models.PositiveIntegerField(default=0)
+    total_n = models.PositiveIntegerField(default=0)
+    study_ids = models.JSONField(default=list, blank=True)
+    # Pooled random-effects estimate (null when there is nothing to pool)
+    method = models.CharField(max_length=10, blank=True)
+    ci_method = models.CharField(max_length=10, blank=True)
+    k = models.PositiveIntegerField(default=0)
+    estimate = models.FloatField(null=True, blank=True)
+    se = models.FloatField(null=True, blank=True)
+    ci_low = models.FloatField(null=True, blank=True)
+    ci_high = models.FloatField(null=True, blank=True)
+    pi_low = models.FloatField(null=True, blank=True)
+    pi_high = models.FloatField(null=True, blank=True)
+    p_value = models.FloatField(null=True, blank=True)
+    tau2 = models.FloatField(null=True, blank=True)
+    i2 = models.FloatField(null=True, blank=True)
+    h2 = models.FloatField(null=True, blank=True)
+    q = models.FloatField(null=True, blank=True)
+    q_p = models.FloatField(null=True, blank=True)
+    forest = models.JSONField(default=list, blank=True, help_text="Per-study rows for the plot.")
+    rules_version = models.PositiveSmallIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "evidence summaries"
+        ordering = ["element", "outcome_domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["element", "outcome_domain"],
+                condition=Q(population__isnull=True),
+                name="summary_element_domain_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["element", "outcome_domain", "population"],
+                condition=Q(population__isnull=False),
+                name="summary_element_domain_population_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(tau2__isnull=True) | Q(tau2__gte=0), name="summary_tau2_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.outcome_domain or "all outcomes"
+        return f"{self.element_id} / {scope}: {self.rating}"
+
+
+class EvidenceHistory(models.Model):
+    """A change of an element's rating or pooled estimate, and why."""
+
+    element = models.ForeignKey(
+        "frameworks.Element", on_delete=models.CASCADE, related_name="evidence_history"
+    )
+    outcome_domain = models.CharField(max_length=30, choices=OutcomeDomain.choices, blank=True)
+    rating_before = models.CharField(max_length=30, choices=Rating.choices, blank=True)
+    rating_after = models.CharField(max_length=30, choices=Rating.choices)
+    estimate_before = models.FloatField(null=True, blank=True)
+    estimate_after = models.FloatField(null=True, blank=True)
+    k_before = models.PositiveIntegerField(default=0)
+    k_after = models.PositiveIntegerField(default=0)
+    reasons = models.JSONField(default=list)
+    rules_version = models.PositiveSmallIntegerField()
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "evidence history"
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.element_id}: {self.rating_before or '–'} → {self.rating_after}"
+
+
+class DirtyElement(models.Model):
+    """An element whose summaries are stale; kept in the database so no change is lost."""
+
+    element = models.OneToOneField(
+        "frameworks.Element", on_delete=models.CASCADE, related_name="dirty_mark"
+    )
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.element_id} dirty since {self.marked_at:%Y-%m-%d %H:%M}"
+
+
+class RecomputeJob(models.Model):
+    """A requested recompute (all elements or one), with its progress for the API."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    element = models.ForeignKey(
+        "frameworks.Element", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")), name="job_done_le_total"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recompute {self.id} ({self.state})"

@@ -1,0 +1,384 @@
+"""ESSA tiers of studies and the element evidence rating (EVIDENCE.md §3-§4), as pure functions.
+
+Plain data in, plain data out: no Django. Every decision returns its reasons as data (a rule code,
+the figures, the study ids behind each condition) so pages and the API can say why.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .stats.meta import PooledResult
+
+RULES_VERSION = 1
+MIN_STUDENTS = 350
+MIN_SITES = 2
+
+RANDOMIZED = frozenset({"rct", "cluster_rct"})
+QUASI_EXPERIMENTAL = frozenset({"qed", "rdd"})
+CORRELATIONAL_WITH_CONTROLS = frozenset({"correlational"})
+SYNTHESES = frozenset({"meta_analysis", "systematic_review"})
+MEETS_STANDARDS = frozenset({"meets_without", "meets_with"})
+
+
+@dataclass(frozen=True)
+class EffectFacts:
+    """One whole-sample (or one-population) effect of a study within the unit being rated."""
+
+    g: float | None
+    variance: float | None
+    significant: bool | None
+    outcome_domain: str = ""
+
+    @property
+    def favorable(self) -> bool:
+        return bool(self.significant) and self.g is not None and self.g > 0
+
+    @property
+    def unfavorable(self) -> bool:
+        return bool(self.significant) and self.g is not None and self.g < 0
+
+
+@dataclass(frozen=True)
+class StudyFacts:
+    """What the rules need to know about one study."""
+
+    study_id: int
+    design: str
+    wwc_rating: str = "not_reviewed"
+    sample_size: int | None = None
+    sample_unit: str = "students"
+    n_sites: int | None = None
+    effects: tuple[EffectFacts, ...] = ()
+
+    @property
+    def is_synthesis(self) -> bool:
+        return self.design in SYNTHESES
+
+    @property
+    def has_favorable(self) -> bool:
+        return any(e.favorable for e in self.effects)
+
+    @property
+    def has_unfavorable(self) -> bool:
+        return any(e.unfavorable for e in self.effects)
+
+    @property
+    def has_significant(self) -> bool:
+        return any(e.significant for e in self.effects)
+
+    @property
+    def large_multisite(self) -> bool:
+        students = self.sample_size if self.sample_unit in ("students", "") else None
+        return (students or 0) >= MIN_STUDENTS and (self.n_sites or 0) >= MIN_SITES
+
+
+@dataclass(frozen=True)
+class TierDecision:
+    """A study's ESSA tier (None: no tier), its design level, and why."""
+
+    tier: int | None
+    design_level: int | None
+    code: str
+    text: str
+    unfavorable: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "design_level": self.design_level,
+            "code": self.code,
+            "text": self.text,
+            "unfavorable": self.unfavorable,
+            "rules_version": RULES_VERSION,
+        }
+
+
+def design_level(study: StudyFacts) -> tuple[int | None, str]:
+    """The tier the study's design, rating, sample and sites would earn with a favorable result."""
+    if study.is_synthesis:
+        return None, "a synthesis of other studies, shown but not rated"
+    if study.design in RANDOMIZED | QUASI_EXPERIMENTAL:
+        kind = "randomized experiment" if study.design in RANDOMIZED else "quasi-experimental study"
+        if study.wwc_rating in MEETS_STANDARDS and study.large_multisite:
+            if study.design in RANDOMIZED and study.wwc_rating == "meets_without":
+                return 1, f"a {kind} meeting standards without reservations, {_sample(study)}"
+            return 2, f"a {kind} meeting standards, {_sample(study)}"
+        missing = []
+        if study.wwc_rating not in MEETS_STANDARDS:
+            missing.append("not reviewed as meeting standards")
+        if not study.large_multisite:
+            missing.append(f"fewer than {MIN_STUDENTS} students across {MIN_SITES} sites")
+        return 3, f"a {kind} ({'; '.join(missing)})"
+    if study.design in CORRELATIONAL_WITH_CONTROLS:
+        return 3, "a correlational study with statistical controls for selection"
+    return 4, "descriptive, qualitative or theoretical work that demonstrates a rationale"
+
+
+def study_tier(study: StudyFacts) -> TierDecision:
+    """ESSA tier of one study from its design, WWC rating, sample, sites and effects (§3)."""
+    level, described = design_level(study)
+    if level is None:
+        return TierDecision(None, None, "synthesis", f"Not tiered: {described}.")
+    if level == 4:
+        return TierDecision(4, 4, "tier_4", f"Tier 4: {described}.")
+    if study.has_favorable:
+        names = {1: "Tier 1 (strong)", 2: "Tier 2 (moderate)", 3: "Tier 3 (promising)"}
+        return TierDecision(
+            level,
+            level,
+            f"tier_{level}",
+            f"{names[level]}: {described}, with a statistically significant favorable effect.",
+            unfavorable=study.has_unfavorable,
+        )
+    if study.has_unfavorable:
+        return TierDecision(
+            None,
+            level,
+            "unfavorable",
+            f"No tier: {described}, whose significant effects are unfavorable.",
+            unfavorable=True,
+        )
+    if not study.effects:
+        return TierDecision(
+            None, level, "no_effects", f"No tier yet: {described}; effect sizes not yet extracted."
+        )
+    return TierDecision(
+        None,
+        level,
+        "no_significant_effect",
+        f"No tier: {described}, without a significant favorable effect.",
+    )
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+    study_ids: tuple[int, ...] = ()
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "text": self.text,
+            "study_ids": list(self.study_ids),
+            **self.figures,
+        }
+
+
+@dataclass(frozen=True)
+class RatingDecision:
+    rating: str
+    rule: int
+    reasons: tuple[Reason, ...]
+    next_level: dict[str, Any]
+    tiers: dict[int, TierDecision]
+
+
+NEXT_TIER_1_2 = (
+    f"a randomized or quasi-experimental study that meets WWC standards, with at least "
+    f"{MIN_STUDENTS} students across at least {MIN_SITES} sites, finding a significant favorable effect"
+)
+NEXT_TIER_1 = (
+    f"a randomized study that meets WWC standards without reservations, with at least "
+    f"{MIN_STUDENTS} students across at least {MIN_SITES} sites, finding a significant favorable effect"
+)
+
+
+def _ids(studies: Sequence[StudyFacts]) -> tuple[int, ...]:
+    return tuple(sorted(s.study_id for s in studies))
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _sample(study: StudyFacts) -> str:
+    return f"{study.sample_size or 'unknown number of'} students across {study.n_sites or 'unknown'} sites"
+
+
+def rate_element(
+    studies: Sequence[StudyFacts],
+    *,
+    pool_studies: Callable[[Sequence[StudyFacts]], PooledResult | None],
+    population_label: str = "",
+) -> RatingDecision:
+    """The element's rating by the first rule that applies (§4), with its reasons and next level.
+
+    ``pool_studies`` pools the given studies' effects (one per study); it is used for the
+    'strong' condition that the Tier 1-2 studies' pooled effect is favorable and significant.
+    """
+    primary = [s for s in studies if not s.is_synthesis]
+    tiers = {s.study_id: study_tier(s) for s in studies}
+    level = {s.study_id: tiers[s.study_id].design_level for s in primary}
+    tier = {s.study_id: tiers[s.study_id].tier for s in primary}
+    for_whom = f" for {population_label}" if population_label else ""
+
+    tier12 = [s for s in primary if tier[s.study_id] in (1, 2)]
+    tier1 = [s for s in primary if tier[s.study_id] == 1]
+    tier3 = [s for s in primary if tier[s.study_id] == 3]
+    level13 = [s for s in primary if (level[s.study_id] or 9) <= 3]
+    level12 = [s for s in primary if (level[s.study_id] or 9) <= 2]
+    fav13 = [s for s in level13 if s.has_favorable]
+    unfav13 = [s for s in level13 if s.has_unfavorable]
+    unfav12 = [s for s in level12 if s.has_unfavorable]
+
+    def next_level(target: str, text: str) -> dict[str, Any]:
+        return {"rating": target, "text": text[0].upper() + text[1:] + for_whom + "."}
+
+    if not studies:
+        return RatingDecision(
+            "no_evidence",
+            1,
+            (
+                Reason(
+                    "no_published_study",
+                    f"No published study{for_whom} is tagged to this element yet.",
+                ),
+            ),
+            next_level("emerging", "at least one published study tagged to this element"),
+            tiers,
+        )
+    count = Reason(
+        "studies_considered",
+        f"{_plural(len(studies), 'published study', 'published studies')}{for_whom}, "
+        f"{_plural(len(tier12), 'at Tier 1-2', 'at Tier 1-2')}, {len(tier3)} at Tier 3.",
+        _ids(studies),
+        {"k_studies": len(studies), "tier_1_2": len(tier12), "tier_3": len(tier3)},
+    )
+    if fav13 and unfav13:
+        return RatingDecision(
+            "mixed",
+            2,
+            (
+                Reason(
+                    "mixed_results",
+                    "Rigorous studies disagree: some find significant favorable effects, others significant unfavorable ones.",
+                    _ids(fav13 + unfav13),
+                    {"favorable": len(fav13), "unfavorable": len(unfav13)},
+                ),
+                Reason(
+                    "favorable_studies",
+                    f"{_plural(len(fav13), 'study', 'studies')} with a significant favorable effect.",
+                    _ids(fav13),
+                ),
+                Reason(
+                    "unfavorable_studies",
+                    f"{_plural(len(unfav13), 'study', 'studies')} with a significant unfavorable effect.",
+                    _ids(unfav13),
+                ),
+                count,
+            ),
+            next_level(
+                "moderate", f"further Tier 1-2 evidence that resolves the conflict: {NEXT_TIER_1_2}"
+            ),
+            tiers,
+        )
+    if len(tier12) >= 2 and tier1 and not unfav12:
+        pooled = pool_studies(tier12)
+        if pooled is not None and pooled.estimate > 0 and pooled.ci_low > 0:
+            return RatingDecision(
+                "strong",
+                3,
+                (
+                    Reason(
+                        "tier_1_2_studies",
+                        f"{_plural(len(tier12), 'study', 'studies')} at ESSA Tier 1-2, {len(tier1)} of them at Tier 1.",
+                        _ids(tier12),
+                        {"tier_1_2": len(tier12), "tier_1": len(tier1)},
+                    ),
+                    Reason(
+                        "pooled_favorable",
+                        f"Together they show a significant favorable effect (g = {pooled.estimate:.2f}, 95% CI {pooled.ci_low:.2f} to {pooled.ci_high:.2f}).",
+                        _ids(tier12),
+                        {
+                            "estimate": pooled.estimate,
+                            "ci_low": pooled.ci_low,
+                            "ci_high": pooled.ci_high,
+                        },
+                    ),
+                    Reason(
+                        "no_unfavorable",
+                        "No Tier 1-2 study finds a significant unfavorable effect.",
+                    ),
+                    count,
+                ),
+                {},
+                tiers,
+            )
+    if tier12 and not unfav12:
+        if len(tier12) >= 2 and tier1:
+            needed = "Tier 1-2 studies whose combined effect is significant and favorable"
+        elif not tier1:
+            needed = NEXT_TIER_1
+        else:
+            needed = f"one more {NEXT_TIER_1_2}"
+        return RatingDecision(
+            "moderate",
+            4,
+            (
+                Reason(
+                    "tier_1_2_studies",
+                    f"{_plural(len(tier12), 'study', 'studies')} at ESSA Tier 1-2 (randomized or quasi-experimental, meeting standards, large and multi-site, significant favorable effect).",
+                    _ids(tier12),
+                    {"tier_1_2": len(tier12), "tier_1": len(tier1)},
+                ),
+                Reason(
+                    "no_unfavorable", "No Tier 1-2 study finds a significant unfavorable effect."
+                ),
+                count,
+            ),
+            next_level("strong", needed),
+            tiers,
+        )
+    if tier3 and not unfav13:
+        return RatingDecision(
+            "promising",
+            5,
+            (
+                Reason(
+                    "tier_3_studies",
+                    f"{_plural(len(tier3), 'study', 'studies')} at ESSA Tier 3 (a significant favorable effect from a correlational study with controls, or a smaller experiment).",
+                    _ids(tier3),
+                    {"tier_3": len(tier3)},
+                ),
+                count,
+            ),
+            next_level("moderate", NEXT_TIER_1_2),
+            tiers,
+        )
+    if len(level12) >= 2 and not any(s.has_significant for s in level12):
+        return RatingDecision(
+            "no_detectable_effect",
+            6,
+            (
+                Reason(
+                    "null_rigorous_studies",
+                    f"{_plural(len(level12), 'rigorous study', 'rigorous studies')} (Tier 1-2 designs) found no significant effect either way.",
+                    _ids(level12),
+                    {"design_level_1_2": len(level12)},
+                ),
+                count,
+            ),
+            next_level("moderate", NEXT_TIER_1_2),
+            tiers,
+        )
+    return RatingDecision(
+        "emerging",
+        7,
+        (
+            Reason(
+                "rationale_only",
+                "The published studies show a rationale or promise but no significant favorable effect from a controlled design yet.",
+                _ids(studies),
+                {"k_studies": len(studies)},
+            ),
+            count,
+        ),
+        next_level(
+            "promising",
+            "a study with a significant favorable effect from an experiment, a quasi-experiment or a correlational design with statistical controls",
+        ),
+        tiers,
+    )

@@ -1,0 +1,432 @@
+"""Random-effects pooling of one effect per study, following metafor's ``rma.uni`` conventions.
+
+Estimators of the between-study variance τ²: REML (default), ML, DL, PM (Paule-Mandel), HE (Hedges)
+and FE (τ² fixed at 0). Given τ², the pooled effect is μ = Σw*y/Σw* with w* = 1/(v + τ²) and
+SE = √(1/Σw*); the CI is Wald (z) or Knapp-Hartung / HKSJ (SE·√q on k−1 df, q not truncated).
+Heterogeneity (Q, I², H²) is reported as metafor reports it (see :func:`pool`).
+
+Sums that cancel badly when one study dominates the weights (Σw − Σw²/Σw and its relatives) are
+computed in an algebraically equivalent form with only positive terms, and τ² is estimated on data
+rescaled so that the largest weight is at most 1; all estimators are equivariant under that
+rescaling, so the results are unchanged while a study with variance 1e-8 cannot overflow them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize, stats
+
+METHODS = ("REML", "DL", "PM", "ML", "HE", "FE")
+CI_METHODS = ("wald", "hksj")
+
+# Convergence of the iterative τ² estimators: |Δτ²| below this (relative once τ² exceeds 1).
+TAU2_TOL = 1e-10
+DEFAULT_MAX_ITER = 1000
+# metafor's control$tol (.Machine$double.eps^0.25), used by its ll0check.
+LL_TOL = float(np.finfo(float).eps) ** 0.25
+# metafor sets the Knapp-Hartung scale to 0 when its residual sum is at rounding level.
+_EPS = float(np.finfo(float).eps)
+
+
+class MetaAnalysisError(ValueError):
+    """The effects handed to the pooling cannot be pooled (bad lengths, variances, settings)."""
+
+
+@dataclass(frozen=True)
+class PooledResult:
+    """A pooled effect with its interval, heterogeneity and estimator bookkeeping."""
+
+    method: str
+    ci_method: str
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    z_or_t: float
+    p_value: float
+    pi_low: float | None
+    pi_high: float | None
+    tau2: float | None
+    tau: float | None
+    i2: float | None
+    h2: float | None
+    q: float | None
+    q_df: int | None
+    q_p: float | None
+    converged: bool
+    iterations: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Numerically careful building blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def _sum_of_others(x: np.ndarray) -> np.ndarray:
+    """Σ_{j≠i} x_j for every i, exact even when one x_i dwarfs the rest (x ≥ 0)."""
+    total = x.sum()
+    others = total - x
+    # Only the largest term can exceed half the total, i.e. suffer cancellation; sum it directly.
+    i = int(np.argmax(x))
+    others[i] = np.delete(x, i).sum()
+    return others
+
+
+def _trace_p(w: np.ndarray) -> float:
+    """tr(P) = Σw − Σw²/Σw for an intercept-only model, as a sum of positive terms."""
+    return float((w * _sum_of_others(w)).sum() / w.sum())
+
+
+def _trace_pp(w: np.ndarray) -> float:
+    """tr(PP) for an intercept-only model, P = W − ww'/Σw, as a sum of positive terms."""
+    s = w.sum()
+    w2 = w * w
+    return float((w2 * (_sum_of_others(w) ** 2 + _sum_of_others(w2))).sum() / (s * s))
+
+
+def _weighted_mean(y: np.ndarray, w: np.ndarray) -> float:
+    return float((w * y).sum() / w.sum())
+
+
+def _generalised_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
+    """Σw*(y − μ*)² at a given τ²; Paule-Mandel sets this to k − 1."""
+    w = 1.0 / (v + tau2)
+    r = y - _weighted_mean(y, w)
+    return float((w * r * r).sum())
+
+
+def _score_times_two(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> float:
+    """Twice the (restricted) log-likelihood score in τ²."""
+    w = 1.0 / (v + tau2)
+    r = y - _weighted_mean(y, w)
+    fitted = float((w * w * r * r).sum())
+    return fitted - (_trace_p(w) if reml else float(w.sum()))
+
+
+# ---------------------------------------------------------------------------------------------
+# τ² estimators (all on rescaled data, see module docstring)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Tau2:
+    tau2: float
+    converged: bool
+    iterations: int
+
+
+def _tau2_dl(y: np.ndarray, v: np.ndarray) -> _Tau2:
+    """DerSimonian-Laird: (Q − (k−1)) / (Σw − Σw²/Σw), truncated at 0."""
+    k = y.size
+    w = 1.0 / v
+    q = _generalised_q(y, v, 0.0)
+    return _Tau2(max(0.0, (q - (k - 1)) / _trace_p(w)), True, 0)
+
+
+def _tau2_he(y: np.ndarray, v: np.ndarray) -> _Tau2:
+    """Hedges (unweighted method of moments): Σ(y − ȳ)²/(k−1) − mean(v), truncated at 0."""
+    k = y.size
+    ss = float(((y - y.mean()) ** 2).sum())
+    return _Tau2(max(0.0, ss / (k - 1) - float(v.mean())), True, 0)
+
+
+def _bracket_above(func, start: float) -> float:
+    """A τ² where the decreasing estimating function ``func`` has turned non-positive."""
+    hi = max(start, 1.0)
+    for _ in range(2000):
+        if func(hi) <= 0:
+            return hi
+        hi *= 2.0
+    raise MetaAnalysisError("could not bracket tau2")  # pragma: no cover - needs inf data
+
+
+def _tau2_pm(y: np.ndarray, v: np.ndarray) -> _Tau2:
+    """Paule-Mandel: the τ² ≥ 0 at which the generalised Q equals k − 1 (0 if Q(0) < k − 1)."""
+    k = y.size
+
+    def excess(tau2: float) -> float:
+        return _generalised_q(y, v, tau2) - (k - 1)
+
+    if excess(0.0) <= 0:
+        return _Tau2(0.0, True, 0)
+    hi = _bracket_above(excess, _tau2_dl(y, v).tau2)
+    root, info = optimize.brentq(
+        excess, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000, full_output=True
+    )
+    return _Tau2(float(root), bool(info.converged), int(info.iterations))
+
+
+def _tau2_likelihood(y: np.ndarray, v: np.ndarray, *, reml: bool, max_iter: int) -> _Tau2:
+    """REML or ML by Fisher scoring from the Hedges estimate, as metafor does.
+
+    Step: Δ = score/information; REML: (Σw²r² − tr P)/tr(PP), ML: (Σw²r² − Σw)/Σw².
+    A step that would cross 0 is halved until it does not (metafor's step-halving), except that
+    when the score at 0 is itself non-positive the boundary solution τ² = 0 is taken directly,
+    so that "no heterogeneity" comes out as exactly 0. Convergence: |Δτ²| < 1e-10 (relative
+    above τ² = 1). If scoring does not converge in ``max_iter`` steps, the score's root is
+    bracketed and found by Brent's method instead, so a usable estimate always comes back.
+    """
+    tau2 = _tau2_he(y, v).tau2
+    for iteration in range(1, max_iter + 1):
+        w = 1.0 / (v + tau2)
+        info = _trace_pp(w) if reml else float((w * w).sum())
+        step = _score_times_two(y, v, tau2, reml) / info
+        if not math.isfinite(step):
+            break
+        if tau2 + step < 0:
+            if tau2 == 0 or _score_times_two(y, v, 0.0, reml) <= 0:
+                return _Tau2(0.0, True, iteration)
+            while tau2 + step < 0:
+                step /= 2.0
+        tau2 += step
+        if abs(step) < TAU2_TOL * max(1.0, tau2):
+            return _Tau2(_prefer_zero(y, v, tau2, reml), True, iteration)
+    return _likelihood_root(y, v, reml=reml, start=tau2, iterations=max_iter)
+
+
+def _log_likelihood(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> float:
+    """(Restricted) log-likelihood of the random-effects model, up to a constant."""
+    total = v + tau2
+    w = 1.0 / total
+    r = y - _weighted_mean(y, w)
+    ll = -0.5 * float(np.log(total).sum()) - 0.5 * float((w * r * r).sum())
+    if reml:
+        ll -= 0.5 * math.log(float(w.sum()))
+    return ll
+
+
+def _prefer_zero(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> float:
+    """metafor's ``ll0check``: drop an interior local maximum that is beaten by τ² = 0."""
+    if tau2 > 0 and _log_likelihood(y, v, 0.0, reml) - _log_likelihood(y, v, tau2, reml) > LL_TOL:
+        return 0.0
+    return tau2
+
+
+def _likelihood_root(
+    y: np.ndarray, v: np.ndarray, *, reml: bool, start: float, iterations: int
+) -> _Tau2:
+    """Fallback for REML/ML: bracket the score's root on [0, ∞) and solve it with Brent."""
+
+    def score(tau2: float) -> float:
+        return _score_times_two(y, v, tau2, reml)
+
+    if score(0.0) <= 0:
+        return _Tau2(0.0, True, iterations)
+    start = start if math.isfinite(start) and start > 0 else 1.0
+    hi = _bracket_above(score, start)
+    root, info = optimize.brentq(
+        score, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000, full_output=True
+    )
+    tau2 = _prefer_zero(y, v, float(root), reml)
+    return _Tau2(tau2, bool(info.converged), iterations + int(info.iterations))
+
+
+def estimate_tau2(
+    yi: npt.ArrayLike,
+    vi: npt.ArrayLike,
+    method: str = "REML",
+    *,
+    max_iter: int = DEFAULT_MAX_ITER,
+) -> tuple[float, bool, int]:
+    """Between-study variance τ² by the named estimator: (τ², converged, iterations)."""
+    y, v = _validated(yi, vi)
+    method = _method(method)
+    if y.size < 2 or method == "FE":
+        return 0.0, True, 0
+    # Centre (as metafor does) and rescale so that max weight ≤ 1: y' = (y − ȳ)/√c, v' = v/c,
+    # τ²' = τ²/c. Every estimator here is location- and scale-equivariant, so nothing changes
+    # but the floating-point range.
+    c = min(1.0, float(v.min()))
+    ys, vs = (y - y.mean()) / math.sqrt(c), v / c
+    if method == "DL":
+        result = _tau2_dl(ys, vs)
+    elif method == "HE":
+        result = _tau2_he(ys, vs)
+    elif method == "PM":
+        result = _tau2_pm(ys, vs)
+    else:
+        result = _tau2_likelihood(ys, vs, reml=method == "REML", max_iter=max_iter)
+    return result.tau2 * c, result.converged, result.iterations
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------------
+
+
+def _validated(yi: npt.ArrayLike, vi: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        y = np.asarray(yi, dtype=float).reshape(-1)
+        v = np.asarray(vi, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise MetaAnalysisError("effects and variances must be numbers") from None
+    if y.size != v.size:
+        raise MetaAnalysisError("yi and vi must have the same length")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
+        raise MetaAnalysisError("effects and variances must be finite")
+    if np.any(v <= 0):
+        raise MetaAnalysisError("every variance must be greater than 0")
+    return y, v
+
+
+def _method(method: str) -> str:
+    name = str(method).upper()
+    if name not in METHODS:
+        raise MetaAnalysisError(f"method must be one of {', '.join(METHODS)}")
+    return name
+
+
+def _test(estimate: float, se: float, df: int | None) -> tuple[float, float]:
+    """Test statistic and two-sided p (z when df is None, else t on df)."""
+    if se == 0:
+        # HKSJ with identical effects gives q = 0: a degenerate but not undefined test.
+        return (math.copysign(math.inf, estimate), 0.0) if estimate != 0 else (0.0, 1.0)
+    stat = estimate / se
+    dist = stats.norm if df is None else stats.t(df)
+    return stat, float(2.0 * dist.sf(abs(stat)))
+
+
+def pool(
+    yi: npt.ArrayLike,
+    vi: npt.ArrayLike,
+    *,
+    method: str = "REML",
+    ci_method: str = "wald",
+    level: float = 0.95,
+    max_iter: int = DEFAULT_MAX_ITER,
+) -> PooledResult | None:
+    """Pool one effect per study under a random-effects model (metafor ``rma.uni`` conventions).
+
+    * τ² by ``method`` (REML, ML, DL, PM, HE, FE), then μ = Σw*y/Σw*, SE = √(1/Σw*).
+    * ``ci_method="wald"``: μ ± z·SE. ``"hksj"``: SE·√q with q = Σw*(y − μ)²/(k − 1) (not
+      truncated at 1) and t on k − 1 df for the CI, the test and the prediction interval.
+    * Prediction interval μ ± crit·√(SE² + τ²), SE being the one used for the CI.
+    * Q = Σw(y − ȳ_FE)², w = 1/v, on k − 1 df. With the typical within-study variance
+      ṽ = (k − 1)Σw/((Σw)² − Σw²): I² = 100·τ²/(τ² + ṽ), H² = (τ² + ṽ)/ṽ; for FE, metafor's
+      I² = 100·max(0, (Q − (k − 1))/Q) and H² = Q/(k − 1).
+    * k = 1: the study's own effect and Wald CI, no τ² or heterogeneity. k = 0: None.
+    """
+    y, v = _validated(yi, vi)
+    method = _method(method)
+    ci_method = str(ci_method).lower()
+    if ci_method not in CI_METHODS:
+        raise MetaAnalysisError(f"ci_method must be one of {', '.join(CI_METHODS)}")
+    if not 0 < level < 1:
+        raise MetaAnalysisError("level must be between 0 and 1")
+    k = int(y.size)
+    if k == 0:
+        return None
+    z_crit = float(stats.norm.ppf(0.5 + level / 2.0))
+
+    if k == 1:
+        estimate, se = float(y[0]), math.sqrt(float(v[0]))
+        stat, p = _test(estimate, se, None)
+        return PooledResult(
+            method=method,
+            ci_method="wald",  # no df left for a t interval
+            k=1,
+            estimate=estimate,
+            se=se,
+            ci_low=estimate - z_crit * se,
+            ci_high=estimate + z_crit * se,
+            z_or_t=stat,
+            p_value=p,
+            pi_low=None,
+            pi_high=None,
+            tau2=None,
+            tau=None,
+            i2=None,
+            h2=None,
+            q=None,
+            q_df=None,
+            q_p=None,
+            converged=True,
+            iterations=0,
+        )
+
+    tau2, converged, iterations = estimate_tau2(y, v, method, max_iter=max_iter)
+    w_star = 1.0 / (v + tau2)
+    estimate = _weighted_mean(y, w_star)
+    se = math.sqrt(1.0 / float(w_star.sum()))
+    df: int | None = None
+    crit = z_crit
+    if ci_method == "hksj":
+        df = k - 1
+        rss = float((w_star * (y - estimate) ** 2).sum())
+        q_hk = 0.0 if rss <= _EPS else rss / df
+        se = se * math.sqrt(q_hk)
+        crit = float(stats.t.ppf(0.5 + level / 2.0, df))
+    stat, p = _test(estimate, se, df)
+    pi_half = crit * math.sqrt(se * se + tau2)
+
+    # Heterogeneity from the fixed-effect weights.
+    w = 1.0 / v
+    q = _generalised_q(y, v, 0.0)
+    q_df = k - 1
+    q_p = float(stats.chi2.sf(q, q_df))
+    if method == "FE":
+        i2 = 100.0 * max(0.0, (q - q_df) / q) if q > 0 else 0.0
+        h2 = q / q_df
+    else:
+        typical_v = q_df / _trace_p(w)
+        i2 = 100.0 * tau2 / (tau2 + typical_v)
+        h2 = (tau2 + typical_v) / typical_v
+
+    return PooledResult(
+        method=method,
+        ci_method=ci_method,
+        k=k,
+        estimate=estimate,
+        se=se,
+        ci_low=estimate - crit * se,
+        ci_high=estimate + crit * se,
+        z_or_t=stat,
+        p_value=p,
+        pi_low=estimate - pi_half,
+        pi_high=estimate + pi_half,
+        tau2=tau2,
+        tau=math.sqrt(tau2),
+        i2=i2,
+        h2=h2,
+        q=q,
+        q_df=q_df,
+        q_p=q_p,
+        converged=converged,
+        iterations=iterations,
+    )
+
+
+def composite(effects: Sequence[tuple[float, float]], rho: Any = 0.5) -> tuple[float, float]:
+    """One study's composite of several outcomes: mean g, variance (1/m²)·ΣᵢΣⱼ ρᵢⱼ√(vᵢvⱼ).
+
+    ``rho`` is a single correlation between different outcomes (ρᵢᵢ = 1) or a full m×m matrix
+    (Borenstein et al. 2009, ch. 24).
+    """
+    if len(effects) == 0:
+        raise MetaAnalysisError("a composite needs at least one effect")
+    g, v = _validated([e[0] for e in effects], [e[1] for e in effects])
+    m = g.size
+    sd = np.sqrt(v)
+    if np.ndim(rho) == 0:
+        r = float(rho)
+        if not (math.isfinite(r) and 0.0 <= r <= 1.0):
+            raise MetaAnalysisError("rho must be between 0 and 1")
+        corr = np.full((m, m), r)
+        np.fill_diagonal(corr, 1.0)
+    else:
+        corr = np.asarray(rho, dtype=float)
+        if corr.shape != (m, m) or not np.all(np.isfinite(corr)):
+            raise MetaAnalysisError("rho must be a number or an m×m matrix")
+        if not np.allclose(corr, corr.T) or not np.allclose(np.diag(corr), 1.0):
+            raise MetaAnalysisError("rho must be symmetric with ones on the diagonal")
+    variance = float(sd @ corr @ sd) / (m * m)
+    if not variance > 0:
+        raise MetaAnalysisError("rho gives a composite variance that is not positive")
+    return float(g.mean()), variance

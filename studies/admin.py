@@ -1,0 +1,152 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
+
+
+class EffectSizeInline(admin.StackedInline):
+    model = EffectSize
+    extra = 0
+    fields = [
+        ("outcome_domain", "measure"),
+        ("population", "subgroup"),
+        ("input_kind", "higher_is_better"),
+        "reported",
+        ("reported_p", "reported_significant"),
+        ("clustered", "icc", "cluster_size"),
+        ("g", "variance", "ci_low", "ci_high"),
+        ("p_value", "significant", "direction", "conversion"),
+        "notes",
+    ]
+    readonly_fields = [
+        "g",
+        "variance",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "significant",
+        "direction",
+        "conversion",
+    ]
+
+
+class StudyTagInline(admin.TabularInline):
+    model = StudyTag
+    extra = 0
+    fields = ["element", "facet", "relevance", "tagged_by"]
+    autocomplete_fields = ["element"]
+    raw_id_fields = ["facet", "tagged_by"]
+
+
+@admin.register(Study)
+class StudyAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "year", "design", "status", "essa_tier", "sample_size"]
+    list_filter = [
+        "status",
+        "design",
+        "essa_tier",
+        "wwc_rating",
+        "publication_type",
+        "is_synthetic",
+        "grade_bands",
+        "populations",
+        "tags__element__component__code",
+    ]
+    search_fields = ["title", "authors", "venue", "doi", "abstract"]
+    filter_horizontal = ["grade_bands", "populations", "subjects", "settings"]
+    readonly_fields = [
+        "essa_tier",
+        "essa_reason",
+        "created_at",
+        "updated_at",
+        "published_at",
+        "version",
+    ]
+    raw_id_fields = ["created_by", "updated_by"]
+    inlines = [EffectSizeInline, StudyTagInline]
+    fieldsets = [
+        (
+            "Citation",
+            {
+                "fields": [
+                    "title",
+                    "authors",
+                    "year",
+                    "venue",
+                    ("volume", "issue", "pages"),
+                    "doi",
+                    "url",
+                    "publication_type",
+                    "abstract",
+                ]
+            },
+        ),
+        (
+            "Design and sample",
+            {
+                "fields": [
+                    "design",
+                    ("sample_size", "sample_unit"),
+                    "n_sites",
+                    "country",
+                    "grade_bands",
+                    "populations",
+                    "subjects",
+                    "settings",
+                ]
+            },
+        ),
+        (
+            "Quality",
+            {
+                "fields": [
+                    "wwc_rating",
+                    "attrition",
+                    "baseline_equivalence",
+                    "essa_tier",
+                    "essa_reason",
+                ]
+            },
+        ),
+        (
+            "Review",
+            {
+                "fields": [
+                    "status",
+                    "review_comment",
+                    "source_note",
+                    "is_synthetic",
+                    "created_by",
+                    "updated_by",
+                    "created_at",
+                    "updated_at",
+                    "published_at",
+                    "version",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(EffectSize)
+class EffectSizeAdmin(SimpleHistoryAdmin):
+    list_display = ["study", "outcome_domain", "measure", "g", "ci_low", "ci_high", "significant"]
+    list_filter = ["outcome_domain", "input_kind", "direction", "significant", "population"]
+    search_fields = ["measure", "subgroup", "study__title"]
+    list_select_related = ["study"]
+    raw_id_fields = ["study"]
+
+
+@admin.register(StudyTag)
+class StudyTagAdmin(SimpleHistoryAdmin):
+    list_display = ["study", "element", "facet", "relevance", "tagged_by", "created_at"]
+    list_filter = ["relevance", "element__component__code", "element"]
+    search_fields = ["study__title", "element__code"]
+    list_select_related = ["study", "element", "facet", "tagged_by"]
+    raw_id_fields = ["study", "facet", "tagged_by"]
+
+
+@admin.register(GradeBand, Population, Subject, Setting)
+class VocabularyAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "order"]
+    search_fields = ["code", "label"]

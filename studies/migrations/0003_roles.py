@@ -1,0 +1,16 @@
+"""Create the role groups: researcher, curator, convening organiser."""
+
+from django.db import migrations
+
+ROLES = ("researcher", "curator", "convening organiser")
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("studies", "0002_vocabularies"), ("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

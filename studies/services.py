@@ -1,0 +1,328 @@
+"""Writes to the literature: studies, their effects and tags."""
+
+from collections import Counter
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from evidence.stats.effect_sizes import EffectSizeError, compute
+from frameworks.models import Element, Facet
+from frameworks.services import upsert_row
+
+from .constants import ACHIEVEMENT_DOMAINS, ReviewStatus
+from .identifiers import normalize_doi, normalize_title
+from .models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
+
+VOCABULARY_FIELDS = {
+    "grade_bands": GradeBand,
+    "populations": Population,
+    "subjects": Subject,
+    "settings": Setting,
+}
+
+
+def study_find_duplicate(
+    *, doi: str | None, title: str, year: int, exclude_pk=None
+) -> Study | None:
+    """The existing study with the same natural key: normalised DOI, else normalised title + year."""
+    candidates = Study.objects.all()
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    doi = normalize_doi(doi)
+    if doi:
+        match = candidates.filter(doi=doi).first()
+        if match:
+            return match
+    return candidates.filter(title_key=normalize_title(title)[:500], year=year).first()
+
+
+def effect_compute_fields(effect: EffectSize) -> None:
+    """Fill an effect's computed fields (g, variance, CI, p, direction...) from what was reported.
+
+    Raises EffectSizeError naming the reported field at fault.
+    """
+    result = compute(
+        effect.input_kind,
+        dict(effect.reported),
+        higher_is_better=effect.higher_is_better,
+        reported_p=effect.reported_p,
+        clustered=effect.clustered,
+        icc=effect.icc,
+        m=effect.cluster_size,
+        outcome_is_achievement=effect.outcome_domain in ACHIEVEMENT_DOMAINS,
+    )
+    effect.g = result.g
+    effect.variance = result.variance
+    effect.ci_low = result.ci_low
+    effect.ci_high = result.ci_high
+    effect.p_value = result.p_value
+    effect.significant = result.significant
+    effect.direction = result.direction
+    effect.improvement_index = result.improvement_index
+    effect.conversion = result.conversion
+    effect.conversion_version = result.conversion_version
+
+
+def seed_studies_load(*, records: list[dict[str, Any]], counts: Counter) -> dict[str, Study]:
+    """Upsert the seed studies as published, with their tags and effects; returns them by seed key."""
+    elements = {e.code: e for e in Element.objects.current()}
+    facets = {
+        (f.element.code, f.code): f
+        for f in Facet.objects.filter(element__in=elements.values()).select_related("element")
+    }
+    vocab = {
+        field: {t.code: t for t in model.objects.all()}
+        for field, model in VOCABULARY_FIELDS.items()
+    }
+    by_key: dict[str, Study] = {}
+    with transaction.atomic():
+        for record in records:
+            study = _seed_study(record, counts)
+            for field, terms in vocab.items():
+                wanted = {terms[code] for code in record.get(field, [])}
+                current = set(getattr(study, field).all())
+                if wanted != current:
+                    getattr(study, field).set(wanted)
+            for tag in record.get("tags", []):
+                facet = facets.get((tag["element"], tag.get("facet"))) if tag.get("facet") else None
+                upsert_row(
+                    StudyTag,
+                    lookup={"study": study, "element": elements[tag["element"]], "facet": facet},
+                    values={"relevance": tag.get("relevance", "primary")},
+                    counts=counts,
+                )
+            for effect in record.get("effects", []):
+                _seed_effect(study, effect, vocab["populations"], counts)
+            by_key[record["key"]] = study
+    return by_key
+
+
+def _seed_study(record: dict[str, Any], counts: Counter) -> Study:
+    existing = study_find_duplicate(
+        doi=record.get("doi"), title=record["title"], year=record["year"]
+    )
+    values = {
+        "title": record["title"],
+        "authors": record.get("authors", []),
+        "year": record["year"],
+        "venue": record.get("venue") or "",
+        "volume": record.get("volume") or "",
+        "issue": record.get("issue") or "",
+        "pages": record.get("pages") or "",
+        "doi": normalize_doi(record.get("doi")),
+        "url": record.get("url") or "",
+        "abstract": record.get("abstract") or "",
+        "publication_type": record.get("publication_type") or "other",
+        "design": record.get("design") or "not_yet_coded",
+        "sample_size": record.get("sample_size"),
+        "sample_unit": record.get("sample_unit") or "",
+        "n_sites": record.get("n_sites"),
+        "country": record.get("country") or "",
+        "source_note": f"Seed: {record.get('source_document', '')}".strip(),
+        "status": ReviewStatus.PUBLISHED,
+    }
+    lookup = {"pk": existing.pk} if existing else {"title": record["title"], "year": record["year"]}
+    study = upsert_row(Study, lookup=lookup, values=values, counts=counts)
+    if study.published_at is None:
+        Study.objects.filter(pk=study.pk).update(published_at=timezone.now())
+    return study
+
+
+def _seed_effect(study: Study, data: dict[str, Any], populations: dict, counts: Counter) -> None:
+    effect = EffectSize(
+        study=study,
+        outcome_domain=data["outcome_domain"],
+        measure=data.get("measure", ""),
+        population=populations.get(data.get("population")) if data.get("population") else None,
+        subgroup=data.get("subgroup", ""),
+        input_kind=data["input"],
+        reported={k: v for k, v in data.get("values", {}).items() if v is not None},
+        reported_significant=data.get("significant_reported"),
+        higher_is_better=data.get("higher_is_better", True),
+        notes=data.get("note", ""),
+    )
+    try:
+        effect_compute_fields(effect)
+    except EffectSizeError as exc:
+        # Not enough was reported to convert (e.g. no group sizes): keep what was reported,
+        # visible as not yet computed, and say why.
+        effect.notes = f"{effect.notes}\nNot computed: {exc}".strip()
+    computed = [
+        "g",
+        "variance",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "significant",
+        "direction",
+        "improvement_index",
+        "conversion",
+        "conversion_version",
+    ]
+    upsert_row(
+        EffectSize,
+        lookup={
+            "study": study,
+            "outcome_domain": effect.outcome_domain,
+            "measure": effect.measure,
+            "population": effect.population,
+            "subgroup": effect.subgroup,
+        },
+        values={
+            name: getattr(effect, name)
+            for name in [
+                "input_kind",
+                "reported",
+                "reported_significant",
+                "higher_is_better",
+                "notes",
+                *computed,
+            ]
+        },
+        counts=counts,
+    )
+
+
+# --- Editing: every write of published data marks the affected elements dirty -----------------
+
+
+class StaleVersion(Exception):
+    """The record changed since the editor loaded it: refuse rather than overwrite."""
+
+    def __init__(self, current_version: int):
+        super().__init__(
+            f"This record was changed by someone else (now version {current_version})."
+        )
+        self.current_version = current_version
+
+
+class InvalidTransition(Exception):
+    """A review action that the study's current status does not allow."""
+
+
+def _element_ids_of(study_id: int) -> set[int]:
+    return set(StudyTag.objects.filter(study_id=study_id).values_list("element_id", flat=True))
+
+
+def _after_change(
+    study: Study, *, element_ids: set[int] | None = None, was_published: bool = False
+) -> None:
+    """Refresh the study's tier; if it is or was public, mark its elements for recompute."""
+    from evidence.services import elements_mark_dirty, study_tiers_refresh
+
+    study_tiers_refresh(study_ids=[study.pk])
+    # The status is read from the database: an in-memory study (e.g. cached on an effect) may be stale.
+    status = Study.objects.filter(pk=study.pk).values_list("status", flat=True).first()
+    if was_published or status == ReviewStatus.PUBLISHED:
+        elements_mark_dirty(element_ids=(element_ids or set()) | _element_ids_of(study.pk))
+
+
+def _check_version(model, pk: int, expected: int | None) -> None:
+    """Compare-and-set guard: lock the row and refuse if its version moved on."""
+    current = model.objects.select_for_update().values_list("version", flat=True).get(pk=pk)
+    if expected is not None and expected != current:
+        raise StaleVersion(current)
+
+
+def study_update(
+    *, study: Study, data: dict[str, Any], user=None, expected_version: int | None = None
+) -> Study:
+    """Edit a study's fields (and vocabularies) with optimistic concurrency."""
+    m2m = {field: data.pop(field) for field in list(data) if field in VOCABULARY_FIELDS}
+    with transaction.atomic():
+        _check_version(Study, study.pk, expected_version)
+        for name, value in data.items():
+            setattr(study, name, value)
+        study.full_clean(exclude=["created_by", "updated_by"])
+        study.version += 1
+        study.updated_by = user if user and user.is_authenticated else None
+        study.save()
+        for field, codes in m2m.items():
+            model = VOCABULARY_FIELDS[field]
+            getattr(study, field).set(model.objects.filter(code__in=codes))
+        _after_change(study)
+    return study
+
+
+def study_transition(*, study: Study, action: str, user=None, comment: str = "") -> Study:
+    """Apply a review action (submit, publish, return, retract) if the status allows it."""
+    allowed = {
+        "submit": ({ReviewStatus.DRAFT, ReviewStatus.RETURNED}, ReviewStatus.SUBMITTED),
+        "publish": ({ReviewStatus.SUBMITTED, ReviewStatus.RETRACTED}, ReviewStatus.PUBLISHED),
+        "return": ({ReviewStatus.SUBMITTED}, ReviewStatus.RETURNED),
+        "retract": ({ReviewStatus.PUBLISHED}, ReviewStatus.RETRACTED),
+    }
+    sources, target = allowed[action]
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        if study.status not in sources:
+            raise InvalidTransition(
+                f"Cannot {action} a study that is {study.get_status_display().lower()}."
+            )
+        was_published = study.status == ReviewStatus.PUBLISHED
+        study.status = target
+        if comment:
+            study.review_comment = comment
+        if target == ReviewStatus.PUBLISHED:
+            study.published_at = timezone.now()
+        study.version += 1
+        study.updated_by = user if user and user.is_authenticated else None
+        study.save()
+        _after_change(study, was_published=was_published)
+    return study
+
+
+def effect_save(
+    *, effect: EffectSize, user=None, expected_version: int | None = None
+) -> EffectSize:
+    """Create or edit an effect: convert what was reported to g, store it, mark elements dirty.
+
+    Raises EffectSizeError (naming the field) when the reported statistics cannot be converted.
+    """
+    effect_compute_fields(effect)
+    with transaction.atomic():
+        if effect.pk:
+            _check_version(EffectSize, effect.pk, expected_version)
+            effect.version += 1
+        effect.full_clean()
+        effect.save()
+        _after_change(effect.study)
+    return effect
+
+
+def effect_delete(*, effect: EffectSize, user=None) -> None:
+    with transaction.atomic():
+        study = effect.study
+        effect.delete()
+        _after_change(study)
+
+
+def tag_add(
+    *,
+    study: Study,
+    element: Element,
+    facet: Facet | None = None,
+    relevance: str = "primary",
+    user=None,
+) -> StudyTag:
+    """Tag a study to an element (or one of its facets)."""
+    with transaction.atomic():
+        tag = StudyTag(
+            study=study,
+            element=element,
+            facet=facet,
+            relevance=relevance,
+            tagged_by=user if user and user.is_authenticated else None,
+        )
+        tag.full_clean()
+        tag.save()
+        _after_change(study)
+    return tag
+
+
+def tag_remove(*, tag: StudyTag, user=None) -> None:
+    with transaction.atomic():
+        study, element_id = tag.study, tag.element_id
+        tag.delete()
+        _after_change(study, element_ids={element_id})

@@ -1,0 +1,75 @@
+"""Named actors and shared fixtures."""
+
+import os
+import socket
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from studies import roles
+
+from .factories import UserFactory
+
+
+@pytest.fixture
+def anonymous(client):
+    """An educator or funder: no account."""
+    return client
+
+
+@pytest.fixture
+def researcher(db):
+    return UserFactory(username="rita-researcher", roles=[roles.RESEARCHER])
+
+
+@pytest.fixture
+def curator(db):
+    return UserFactory(username="carl-curator", roles=[roles.CURATOR])
+
+
+@pytest.fixture
+def organiser(db):
+    return UserFactory(username="olga-organiser", roles=[roles.CONVENING_ORGANISER])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada-admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def seeded(db):
+    """The real seed data, loaded by the same command users run."""
+    call_command("load_seed_data", verbosity=0, stdout=StringIO())
+
+
+def _redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def celery_worker_on_redis(settings):
+    """A real Celery worker (a thread running the worker loop) consuming from Redis, not eager."""
+    if not _redis_reachable():
+        if os.environ.get("EVIDENCE_REQUIRE_SERVICES"):
+            pytest.fail("EVIDENCE_REQUIRE_SERVICES is set but Redis is not reachable on 6379.")
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379; real-worker tests need it.")
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()  # the tests' own Redis database: no leftovers
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True
