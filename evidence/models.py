@@ -29,7 +29,6 @@ class EvidenceSummary(models.Model):
     )
     k_studies = models.PositiveIntegerField(default=0)
     total_n = models.PositiveIntegerField(default=0)
-    study_ids = models.JSONField(default=list, blank=True)
     # Pooled random-effects estimate (null when there is nothing to pool)
     method = models.CharField(max_length=10, blank=True)
     ci_method = models.CharField(max_length=10, blank=True)

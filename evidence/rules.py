@@ -13,6 +13,7 @@ from .stats.meta import PooledResult
 RULES_VERSION = 1
 MIN_STUDENTS = 350
 MIN_SITES = 2
+MAX_STORED_IDS = 100
 
 RANDOMIZED = frozenset({"rct", "cluster_rct"})
 QUASI_EXPERIMENTAL = frozenset({"qed", "rdd"})
@@ -159,10 +160,12 @@ class Reason:
     figures: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        # Stored ids are capped so a summary stays small at any scale; the count is exact.
         return {
             "code": self.code,
             "text": self.text,
-            "study_ids": list(self.study_ids),
+            "study_ids": list(self.study_ids[:MAX_STORED_IDS]),
+            "study_count": len(self.study_ids),
             **self.figures,
         }
 

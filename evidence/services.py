@@ -21,12 +21,37 @@ from studies.models import EffectSize, Population, Study, StudyTag
 from . import rules
 from .constants import JobState
 from .models import DirtyElement, EvidenceHistory, EvidenceSummary, RecomputeJob
-from .stats.meta import PooledResult, composite, pool
+from .stats.meta import PooledResult, pool
 
 logger = logging.getLogger(__name__)
 
 # Correlation assumed between a study's different outcomes when forming its composite (§2).
 COMPOSITE_RHO = 0.5
+Z_95 = 1.959963984540054
+POOLED_FIELDS = (
+    "method",
+    "ci_method",
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "p_value",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_p",
+)
+
+
+# Scope of a summary: (outcome domain or "" for all, population id or None for the whole sample).
+Scope = tuple[str, int | None]
+OVERALL: Scope = ("", None)
+# The forest plot shows the studies with the largest weights; the rest are summarised in words.
+FOREST_MAX_ROWS = 50
 
 
 @dataclass
@@ -40,37 +65,45 @@ class _StudyRow:
     sample_unit: str
     n_sites: int | None
     label: str
-    # (outcome_domain, population_id or None, g, variance, significant)
-    effects: list[tuple[str, int | None, float | None, float | None, bool | None]] = field(
-        default_factory=list
-    )
+    essa_tier: int | None = None
+    essa_reason: dict = field(default_factory=dict)
+    scopes: dict[Scope, list[rules.EffectFacts]] = field(default_factory=dict)
+    _facts: dict[Scope, rules.StudyFacts] = field(default_factory=dict)
 
-    def facts(self, keep: Callable[[str, int | None], bool]) -> rules.StudyFacts:
-        return rules.StudyFacts(
-            study_id=self.id,
-            design=self.design,
-            wwc_rating=self.wwc_rating,
-            sample_size=self.sample_size,
-            sample_unit=self.sample_unit,
-            n_sites=self.n_sites,
-            effects=tuple(
-                rules.EffectFacts(g=g, variance=v, significant=sig, outcome_domain=domain)
-                for domain, population, g, v, sig in self.effects
-                if keep(domain, population)
-            ),
-        )
+    def add_effect(self, domain: str, population: int | None, effect: rules.EffectFacts) -> None:
+        if population is None:
+            self.scopes.setdefault(OVERALL, []).append(effect)
+            self.scopes.setdefault((domain, None), []).append(effect)
+        else:
+            self.scopes.setdefault(("", population), []).append(effect)
+
+    def facts(self, scope: Scope) -> rules.StudyFacts:
+        if scope not in self._facts:
+            self._facts[scope] = rules.StudyFacts(
+                study_id=self.id,
+                design=self.design,
+                wwc_rating=self.wwc_rating,
+                sample_size=self.sample_size,
+                sample_unit=self.sample_unit,
+                n_sites=self.n_sites,
+                effects=tuple(self.scopes.get(scope, ())),
+            )
+        return self._facts[scope]
 
 
 def _label(authors: list, year: int) -> str:
-    if not authors:
+    """A forest-plot label: 'Walsh et al. (2014)'."""
+    names = [str(a).split(",")[0].strip() for a in authors[:3]]
+    if not names:
         return f"Anon. ({year})"
-    first = str(authors[0]).split(",")[0].strip()
-    return f"{first}{' et al.' if len(authors) > 2 else (' & ' + str(authors[1]).split(',')[0].strip()) if len(authors) == 2 else ''} ({year})"
+    if len(names) == 1:
+        return f"{names[0]} ({year})"
+    if len(names) == 2:
+        return f"{names[0]} & {names[1]} ({year})"
+    return f"{names[0]} et al. ({year})"
 
 
-def _load_studies(
-    element_ids: Sequence[int] | None,
-) -> tuple[dict[int, list[_StudyRow]], dict[int, _StudyRow]]:
+def _load_studies(element_ids: Sequence[int] | None) -> dict[int, list[_StudyRow]]:
     """Published studies per element, with their effects, in three queries whatever the size."""
     tags = StudyTag.objects.filter(study__status=ReviewStatus.PUBLISHED)
     studies = Study.objects.published()
@@ -80,35 +113,55 @@ def _load_studies(
         studies = studies.filter(tags__element_id__in=element_ids).distinct()
         effects = effects.filter(study__tags__element_id__in=element_ids).distinct()
     rows: dict[int, _StudyRow] = {}
-    for pk, design, wwc, n, unit, sites, authors, year in studies.values_list(
-        "id", "design", "wwc_rating", "sample_size", "sample_unit", "n_sites", "authors", "year"
+    for pk, design, wwc, n, unit, sites, authors, year, tier, reason in studies.values_list(
+        "id",
+        "design",
+        "wwc_rating",
+        "sample_size",
+        "sample_unit",
+        "n_sites",
+        "authors",
+        "year",
+        "essa_tier",
+        "essa_reason",
     ).order_by():
-        rows[pk] = _StudyRow(pk, design, wwc, n, unit, sites, _label(authors, year))
+        rows[pk] = _StudyRow(pk, design, wwc, n, unit, sites, _label(authors, year), tier, reason)
     for study_id, domain, population, subgroup, g, v, sig in effects.values_list(
         "study_id", "outcome_domain", "population_id", "subgroup", "g", "variance", "significant"
     ).order_by("study_id", "id"):
-        if study_id in rows:
-            # A subgroup labelled without a population is neither whole-sample nor a population.
-            if subgroup and population is None:
-                continue
-            rows[study_id].effects.append((domain, population, g, v, sig))
+        row = rows.get(study_id)
+        # A subgroup labelled without a population is neither whole-sample nor a population.
+        if row is None or (subgroup and population is None):
+            continue
+        row.add_effect(domain, population, rules.EffectFacts(g, v, sig, domain))
     by_element: dict[int, list[_StudyRow]] = defaultdict(list)
     seen: set[tuple[int, int]] = set()
-    for element_id, study_id in tags.values_list("element_id", "study_id").order_by(
-        "element_id", "study_id"
-    ):
-        if (element_id, study_id) not in seen and study_id in rows:
-            seen.add((element_id, study_id))
-            by_element[element_id].append(rows[study_id])
-    return by_element, rows
+    for pair in tags.values_list("element_id", "study_id").order_by("element_id", "study_id"):
+        if pair not in seen and pair[1] in rows:
+            seen.add(pair)
+            by_element[pair[0]].append(rows[pair[1]])
+    return by_element
+
+
+def _composite(effects: list[tuple[float, float]]) -> tuple[float, float]:
+    """Mean g and its variance for one study's several outcomes, correlated at COMPOSITE_RHO.
+
+    (1/m²)·ΣᵢΣⱼ ρᵢⱼ√(vᵢvⱼ) with a single ρ is (1/m²)·((1−ρ)·Σv + ρ·(Σ√v)²); same as
+    ``stats.meta.composite``, in closed form because it runs once per study per summary.
+    """
+    m = len(effects)
+    if m == 1:
+        return effects[0]
+    sum_v = sum(v for _, v in effects)
+    sum_sd = sum(math.sqrt(v) for _, v in effects)
+    variance = ((1 - COMPOSITE_RHO) * sum_v + COMPOSITE_RHO * sum_sd * sum_sd) / (m * m)
+    return sum(g for g, _ in effects) / m, variance
 
 
 def _study_effect(facts: rules.StudyFacts) -> tuple[float, float] | None:
     """One effect per study for pooling: the composite of its effects with a known variance."""
     usable = [(e.g, e.variance) for e in facts.effects if e.g is not None and e.variance]
-    if not usable:
-        return None
-    return usable[0] if len(usable) == 1 else composite(usable, rho=COMPOSITE_RHO)
+    return _composite(usable) if usable else None
 
 
 def _pool(
@@ -127,6 +180,7 @@ def _pool(
 
 
 def _forest(per_study, pooled: PooledResult | None, labels: dict[int, str], tiers) -> list[dict]:
+    """Rows of the forest plot: each study's g with its 95% CI and its weight in the pooled mean."""
     if pooled is None:
         return []
     tau2 = pooled.tau2 or 0.0
@@ -134,68 +188,45 @@ def _forest(per_study, pooled: PooledResult | None, labels: dict[int, str], tier
     total = sum(weights)
     rows = []
     for (facts, g, v), w in zip(per_study, weights, strict=True):
-        se = math.sqrt(v)
+        half = Z_95 * math.sqrt(v)
         rows.append(
             {
                 "study_id": facts.study_id,
                 "label": labels[facts.study_id],
                 "g": g,
-                "ci_low": g - 1.959963984540054 * se,
-                "ci_high": g + 1.959963984540054 * se,
+                "ci_low": g - half,
+                "ci_high": g + half,
                 "weight": 100.0 * w / total,
                 "tier": tiers[facts.study_id].tier,
             }
         )
-    return sorted(rows, key=lambda r: -r["weight"])
+    rows.sort(key=lambda r: -r["weight"])
+    return rows[:FOREST_MAX_ROWS]
 
 
 def _summary(
-    element_id: int,
-    domain: str,
-    population_id: int | None,
-    studies: list[_StudyRow],
-    keep,
-    population_label: str,
-    now,
+    element_id: int, scope: Scope, studies: list[_StudyRow], population_label: str, now
 ) -> EvidenceSummary:
-    facts = [row.facts(keep) for row in studies]
+    facts = [row.facts(scope) for row in studies]
     pooled, per_study = _pool(facts)
     decision = rules.rate_element(
         facts, pool_studies=lambda subset: _pool(subset)[0], population_label=population_label
     )
-    labels = {row.id: row.label for row in studies}
     summary = EvidenceSummary(
         element_id=element_id,
-        outcome_domain=domain,
-        population_id=population_id,
+        outcome_domain=scope[0],
+        population_id=scope[1],
         rating=decision.rating,
         reasons=[{"rule": decision.rule, **r.as_dict()} for r in decision.reasons],
         next_level=decision.next_level,
         k_studies=len(facts),
         total_n=sum(row.sample_size or 0 for row in studies),
-        study_ids=sorted(row.id for row in studies),
-        forest=_forest(per_study, pooled, labels, decision.tiers),
+        forest=_forest(per_study, pooled, {row.id: row.label for row in studies}, decision.tiers),
         rules_version=rules.RULES_VERSION,
         computed_at=now,
     )
     if pooled is not None:
-        for name in (
-            "method",
-            "ci_method",
-            "k",
-            "estimate",
-            "se",
-            "ci_low",
-            "ci_high",
-            "pi_low",
-            "pi_high",
-            "p_value",
-            "tau2",
-            "i2",
-            "h2",
-            "q",
-            "q_p",
-        ):
+        for name in POOLED_FIELDS:
             setattr(summary, name, getattr(pooled, name))
     return summary
 
@@ -204,40 +235,15 @@ def _summaries_for(
     element_id: int, studies: list[_StudyRow], populations: dict[int, str], now
 ) -> list[EvidenceSummary]:
     """The element's overall summary, one per outcome domain, one per population with subgroup effects."""
-    out = [_summary(element_id, "", None, studies, lambda d, p: p is None, "", now)]
-    domains = sorted({d for row in studies for d, p, *_ in row.effects if p is None})
-    for domain in domains:
-        in_domain = [
-            row for row in studies if any(d == domain and p is None for d, p, *_ in row.effects)
-        ]
-        out.append(
-            _summary(
-                element_id,
-                domain,
-                None,
-                in_domain,
-                lambda d, p, domain=domain: p is None and d == domain,
-                "",
-                now,
-            )
-        )
-    for population_id in sorted(
-        {p for row in studies for _, p, *_ in row.effects if p is not None}
-    ):
-        in_population = [
-            row for row in studies if any(p == population_id for _, p, *_ in row.effects)
-        ]
-        out.append(
-            _summary(
-                element_id,
-                "",
-                population_id,
-                in_population,
-                lambda d, p, pid=population_id: p == pid,
-                populations[population_id],
-                now,
-            )
-        )
+    in_scope: dict[Scope, list[_StudyRow]] = defaultdict(list)
+    for row in studies:
+        for scope in row.scopes:
+            if scope != OVERALL:
+                in_scope[scope].append(row)
+    out = [_summary(element_id, OVERALL, studies, "", now)]
+    for scope in sorted(in_scope, key=lambda s: (s[1] is not None, s[0], s[1] or 0)):
+        label = populations[scope[1]] if scope[1] is not None else ""
+        out.append(_summary(element_id, scope, in_scope[scope], label, now))
     return out
 
 
@@ -282,14 +288,15 @@ def _store(element_id: int, summaries: list[EvidenceSummary]) -> int:
             and _changed(prev := old.get((new.outcome_domain, None)), new)
         ]
         EvidenceSummary.objects.filter(element_id=element_id).delete()
-        EvidenceSummary.objects.bulk_create(summaries)
+        # One row per INSERT: Django's multi-row UNNEST path escapes large JSON values slowly.
+        EvidenceSummary.objects.bulk_create(summaries, batch_size=1)
         EvidenceHistory.objects.bulk_create(history)
     return len(summaries)
 
 
 def element_evidence_recompute(*, element_id: int) -> EvidenceSummary:
     """Recompute one element's summaries from published data and store them; returns the overall one."""
-    by_element, _ = _load_studies([element_id])
+    by_element = _load_studies([element_id])
     populations = dict(Population.objects.values_list("id", "label"))
     summaries = _summaries_for(
         element_id, by_element.get(element_id, []), populations, timezone.now()
@@ -328,7 +335,7 @@ def evidence_recompute_all(
         )
     try:
         started = timezone.now()
-        by_element, rows = _load_studies(None)
+        by_element = _load_studies(None)
         populations = dict(Population.objects.values_list("id", "label"))
         for done, element in enumerate(elements, start=1):
             _store(
@@ -340,7 +347,7 @@ def evidence_recompute_all(
                 RecomputeJob.objects.filter(pk=job.pk).update(done=done)
             if progress:
                 progress(done, len(elements), element)
-        study_tiers_refresh(study_ids=None)
+        _store_tiers({row.id: row for rows in by_element.values() for row in rows}.values())
     except Exception as exc:
         if job:
             RecomputeJob.objects.filter(pk=job.pk).update(
@@ -354,50 +361,43 @@ def evidence_recompute_all(
     return len(elements)
 
 
-def study_tiers_refresh(*, study_ids: Iterable[int] | None) -> int:
-    """Store each study's ESSA tier and its reason from its design, sample and whole-sample effects.
-
-    Computed for every status, so researchers see the tier a draft would earn. Returns the number
-    of studies whose tier or reason changed.
-    """
-    studies = (
-        Study.objects.all() if study_ids is None else Study.objects.filter(pk__in=list(study_ids))
-    )
-    effects: dict[int, list] = defaultdict(list)
-    effect_rows = EffectSize.objects.filter(g__isnull=False, population__isnull=True, subgroup="")
-    if study_ids is not None:
-        effect_rows = effect_rows.filter(study_id__in=[s.pk for s in studies])
-    for study_id, g, v, sig in effect_rows.values_list("study_id", "g", "variance", "significant"):
-        effects[study_id].append(rules.EffectFacts(g=g, variance=v, significant=sig))
+def _store_tiers(rows: Iterable[_StudyRow]) -> int:
+    """Store the ESSA tier (and its reason) of each study whose tier changed."""
     changed = []
-    for study in studies.only(
-        "id",
-        "design",
-        "wwc_rating",
-        "sample_size",
-        "sample_unit",
-        "n_sites",
-        "essa_tier",
-        "essa_reason",
-    ):
-        decision = rules.study_tier(
-            rules.StudyFacts(
-                study_id=study.pk,
-                design=study.design,
-                wwc_rating=study.wwc_rating,
-                sample_size=study.sample_size,
-                sample_unit=study.sample_unit,
-                n_sites=study.n_sites,
-                effects=tuple(effects.get(study.pk, ())),
-            )
-        )
-        reason = decision.as_dict()
-        if study.essa_tier != decision.tier or study.essa_reason != reason:
-            study.essa_tier, study.essa_reason = decision.tier, reason
-            changed.append(study)
-    # bulk_update bypasses save() and the audit history on purpose: a derived field, not an edit.
+    for row in rows:
+        decision = rules.study_tier(row.facts(OVERALL)).as_dict()
+        if row.essa_tier != decision["tier"] or row.essa_reason != decision:
+            changed.append(Study(pk=row.id, essa_tier=decision["tier"], essa_reason=decision))
+    # A derived field, not an edit: bulk_update skips save(), the version and the audit history.
     Study.objects.bulk_update(changed, ["essa_tier", "essa_reason"], batch_size=1000)
     return len(changed)
+
+
+def study_tiers_refresh(*, study_ids: Iterable[int]) -> int:
+    """Store the ESSA tier of these studies (any status, so a draft shows the tier it would earn)."""
+    rows = {
+        pk: _StudyRow(pk, design, wwc, n, unit, sites, "", tier, reason)
+        for pk, design, wwc, n, unit, sites, tier, reason in Study.objects.filter(
+            pk__in=list(study_ids)
+        ).values_list(
+            "id",
+            "design",
+            "wwc_rating",
+            "sample_size",
+            "sample_unit",
+            "n_sites",
+            "essa_tier",
+            "essa_reason",
+        )
+    }
+    effects = EffectSize.objects.filter(
+        study_id__in=list(rows), g__isnull=False, population__isnull=True, subgroup=""
+    )
+    for study_id, domain, g, v, sig in effects.values_list(
+        "study_id", "outcome_domain", "g", "variance", "significant"
+    ):
+        rows[study_id].add_effect(domain, None, rules.EffectFacts(g, v, sig, domain))
+    return _store_tiers(rows.values())
 
 
 def elements_mark_dirty(*, element_ids: Iterable[int]) -> set[int]:

@@ -26,6 +26,7 @@ class ReasonSerializer(serializers.Serializer):
     text = serializers.CharField()
     rule = serializers.IntegerField()
     study_ids = serializers.ListField(child=serializers.IntegerField())
+    study_count = serializers.IntegerField()
 
 
 class SummarySerializer(serializers.ModelSerializer):
@@ -45,7 +46,6 @@ class SummarySerializer(serializers.ModelSerializer):
             "next_level",
             "k_studies",
             "total_n",
-            "study_ids",
             "pooled",
             "forest",
             "computed_at",

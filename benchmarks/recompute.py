@@ -1,0 +1,137 @@
+"""Benchmark: full and one-element evidence recompute against the raw SQL floor.
+
+Builds a synthetic evidence base in its own PostgreSQL database (never the app's), then prints
+wall time, peak memory and the ratio to a single raw SQL aggregate pass over the same rows.
+
+    .venv/bin/python benchmarks/recompute.py --studies 100000
+    .venv/bin/python benchmarks/recompute.py --studies 10000 --database-url postgres://postgres@127.0.0.1:5432/evidence_bench_10k
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn, repeat=1):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+FLOOR_SQL = """
+SELECT t.element_id, e.outcome_domain, e.population_id, count(*),
+       sum(e.g / e.variance), sum(1 / e.variance), sum(s.sample_size)
+FROM studies_effectsize e
+JOIN studies_study s ON s.id = e.study_id
+JOIN studies_studytag t ON t.study_id = s.id
+WHERE s.status = 'published' AND e.g IS NOT NULL AND e.variance IS NOT NULL
+GROUP BY 1, 2, 3
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--studies", type=int, default=100_000)
+    parser.add_argument("--effects-per-study", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    url = args.database_url or f"postgres://postgres@127.0.0.1:5432/evidence_bench_{args.studies}"
+    ensure_database(url)
+    os.environ.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="true",
+        CELERY_TASK_ALWAYS_EAGER="true",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from evidence.services import element_evidence_recompute, evidence_recompute_all
+    from frameworks.models import Element
+    from frameworks.services import DATA_DIR, framework_load, read_data_file
+    from studies import services as study_services
+    from studies.models import EffectSize, Study
+    from studies.synthetic import synthetic_generate
+
+    call_command("migrate", verbosity=0)
+    framework_load(data=read_data_file(DATA_DIR / "leap-2017.json"), counts=Counter())
+    have = Study.objects.count()
+    if have < args.studies:
+        start = time.perf_counter()
+        counts = synthetic_generate(
+            studies=args.studies - have, effects_per_study=args.effects_per_study, seed=args.seed
+        )
+        print(f"generated {dict(counts)} in {time.perf_counter() - start:.1f} s")
+    n_effects = EffectSize.objects.count()
+    n_published = Study.objects.published().count()
+    print(
+        f"database: {url}\nstudies: {Study.objects.count()} ({n_published} published), effects: {n_effects}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    def floor():
+        with connection.cursor() as cursor:
+            cursor.execute(FLOOR_SQL)
+            cursor.fetchall()
+
+    floor()  # warm the cache for both sides alike
+    floor_s = timed(floor, repeat=3)
+    full_s = timed(lambda: evidence_recompute_all(), repeat=1)
+    peak = peak_mb()
+
+    element = Element.objects.get(code="LL.3")
+    effect = EffectSize.objects.filter(
+        study__tags__element=element, study__status="published"
+    ).first()
+
+    def one_edit():
+        effect.reported = {"value": round(effect.g + 0.01, 4), "variance": effect.variance}
+        study_services.effect_save(effect=effect)
+        element_evidence_recompute(element_id=element.pk)
+
+    one_s = timed(one_edit, repeat=3)
+    print(f"raw SQL floor (one aggregate pass): {floor_s:.3f} s")
+    print(
+        f"full recompute (18 elements + study tiers): {full_s:.3f} s  ratio to floor: {full_s / floor_s:.2f}x  (target <= 3x)"
+    )
+    print(f"one element after one edit (LL.3): {one_s:.3f} s  (target < 1 s)")
+    print(f"peak memory (RSS): {peak:.0f} MB")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL {connection.pg_version}"
+    )
+
+
+if __name__ == "__main__":
+    main()
