@@ -2,6 +2,11 @@
 
 from django.urls import include, path
 
+from .auth import ObtainTokenView
+
 urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("evidence.api.urls")),
+    path("", include("frameworks.api.urls")),
+    path("", include("studies.api.urls")),
 ]

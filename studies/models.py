@@ -4,6 +4,7 @@ import contextlib
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -67,6 +68,16 @@ class StudyQuerySet(models.QuerySet):
     def for_element(self, element) -> "StudyQuerySet":
         return self.filter(tags__element=element).distinct()
 
+    def visible_to(self, user) -> "StudyQuerySet":
+        """What a user may see: the public sees published studies, researchers also their own."""
+        from . import roles
+
+        if roles.is_curator(user):
+            return self
+        if user.is_authenticated:
+            return self.filter(Q(status=ReviewStatus.PUBLISHED) | Q(created_by=user))
+        return self.published()
+
     def real(self) -> "StudyQuerySet":
         """Studies that are not synthetic benchmark data."""
         return self.filter(is_synthetic=False)
@@ -81,7 +92,9 @@ class Study(models.Model):
         max_length=500, editable=False, db_index=True, help_text="Normalised title, for duplicates."
     )
     authors = models.JSONField(default=list, blank=True, help_text="Ordered list of author names.")
-    year = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
+    )
     venue = models.CharField(max_length=300, blank=True)
     volume = models.CharField(max_length=30, blank=True)
     issue = models.CharField(max_length=30, blank=True)
@@ -96,7 +109,9 @@ class Study(models.Model):
     design = models.CharField(max_length=40, choices=Design.choices, default=Design.NOT_YET_CODED)
     sample_size = models.PositiveIntegerField(null=True, blank=True)
     sample_unit = models.CharField(max_length=20, choices=SampleUnit.choices, blank=True)
-    n_sites = models.PositiveIntegerField(null=True, blank=True, verbose_name="number of sites")
+    n_sites = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name="number of sites", validators=[MinValueValidator(1)]
+    )
     country = models.CharField(max_length=100, blank=True)
     grade_bands = models.ManyToManyField(GradeBand, blank=True, related_name="studies")
     populations = models.ManyToManyField(Population, blank=True, related_name="studies")

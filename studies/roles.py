@@ -13,3 +13,24 @@ def has_role(user, role: str) -> bool:
     if user.is_staff:
         return True
     return any(group.name == role for group in user.groups.all())
+
+
+def is_curator(user) -> bool:
+    return has_role(user, CURATOR)
+
+
+def is_researcher(user) -> bool:
+    return has_role(user, RESEARCHER) or has_role(user, CURATOR)
+
+
+def can_edit_study(user, study) -> bool:
+    """Curators edit anything; researchers their own drafts and returned studies."""
+    from .constants import ReviewStatus
+
+    if is_curator(user):
+        return True
+    return (
+        has_role(user, RESEARCHER)
+        and study.created_by_id == user.pk
+        and study.status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+    )

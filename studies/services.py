@@ -225,11 +225,59 @@ def _check_version(model, pk: int, expected: int | None) -> None:
         raise StaleVersion(current)
 
 
+class DuplicateStudy(Exception):
+    """Another study already has this DOI (or title and year)."""
+
+    def __init__(self, existing: Study):
+        super().__init__(
+            f"A study with this DOI or title and year already exists (id {existing.pk})."
+        )
+        self.existing = existing
+
+
+def study_create(*, data: dict[str, Any], user=None) -> Study:
+    """Create a draft study owned by its author; refuses a duplicate of an existing study."""
+    m2m = {field: data.pop(field) for field in list(data) if field in VOCABULARY_FIELDS}
+    duplicate = study_find_duplicate(doi=data.get("doi"), title=data["title"], year=data["year"])
+    if duplicate:
+        raise DuplicateStudy(duplicate)
+    author = user if user and user.is_authenticated else None
+    with transaction.atomic():
+        study = Study(**data, status=ReviewStatus.DRAFT, created_by=author, updated_by=author)
+        study.full_clean()
+        study.save()
+        for field, terms in m2m.items():
+            getattr(study, field).set(terms)
+        _after_change(study)
+    return study
+
+
+def study_delete(*, study: Study, user=None) -> None:
+    """Delete a study; if it was published, its elements are recomputed without it."""
+    with transaction.atomic():
+        element_ids = _element_ids_of(study.pk)
+        was_published = study.status == ReviewStatus.PUBLISHED
+        study.delete()
+        if was_published:
+            from evidence.services import elements_mark_dirty
+
+            elements_mark_dirty(element_ids=element_ids)
+
+
 def study_update(
     *, study: Study, data: dict[str, Any], user=None, expected_version: int | None = None
 ) -> Study:
     """Edit a study's fields (and vocabularies) with optimistic concurrency."""
     m2m = {field: data.pop(field) for field in list(data) if field in VOCABULARY_FIELDS}
+    if "doi" in data or "title" in data or "year" in data:
+        duplicate = study_find_duplicate(
+            doi=data.get("doi", study.doi),
+            title=data.get("title", study.title),
+            year=data.get("year", study.year),
+            exclude_pk=study.pk,
+        )
+        if duplicate:
+            raise DuplicateStudy(duplicate)
     with transaction.atomic():
         _check_version(Study, study.pk, expected_version)
         for name, value in data.items():
@@ -238,9 +286,8 @@ def study_update(
         study.version += 1
         study.updated_by = user if user and user.is_authenticated else None
         study.save()
-        for field, codes in m2m.items():
-            model = VOCABULARY_FIELDS[field]
-            getattr(study, field).set(model.objects.filter(code__in=codes))
+        for field, terms in m2m.items():
+            getattr(study, field).set(terms)
         _after_change(study)
     return study
 

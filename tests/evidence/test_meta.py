@@ -231,9 +231,9 @@ def test_likelihood_estimators_solve_the_score_equation_or_sit_at_zero_with_non_
         assert score <= 1e-9 * information
 
 
-def _reml_fixed_point(yi, vi, tol=1e-15, max_iter=200_000):
+def _reml_fixed_point(yi, vi, start, tol=1e-15, max_iter=200_000):
     """REML by its fixed-point form: tau2 = sum w^2((y-mu)^2 - v)/sum w^2 + 1/sum w."""
-    tau2 = 0.0
+    tau2 = start
     for _ in range(max_iter):
         w = 1 / (vi + tau2)
         mu = w.dot(yi) / w.sum()
@@ -244,11 +244,37 @@ def _reml_fixed_point(yi, vi, tol=1e-15, max_iter=200_000):
     return tau2
 
 
+def _reml_log_likelihood(yi, vi, tau2):
+    w = 1 / (vi + tau2)
+    mu = w.dot(yi) / w.sum()
+    return -0.5 * (np.sum(np.log(vi + tau2)) + np.log(w.sum()) + np.sum(w * (yi - mu) ** 2))
+
+
 @FAST
 @given(datasets(max_k=15))
 def test_reml_fisher_scoring_agrees_with_the_reml_fixed_point_iteration(data):
     yi, vi = data
-    assert pool(yi, vi).tau2 == pytest.approx(_reml_fixed_point(yi, vi), abs=1e-7)
+    # The restricted likelihood can have a local maximum at 0 besides an interior one, so run
+    # the fixed point from both ends and a middle start and keep the best likelihood.
+    starts = (0.0, float(np.var(yi)), 10.0 * float(np.ptp(yi)) ** 2 + 1.0)
+    candidates = [_reml_fixed_point(yi, vi, start) for start in starts]
+    best = max(candidates, key=lambda tau2: _reml_log_likelihood(yi, vi, tau2))
+    assert pool(yi, vi).tau2 == pytest.approx(best, abs=1e-7)
+
+
+def test_reml_prefers_the_interior_maximum_when_zero_is_only_a_local_one():
+    # Found by the property above: the restricted likelihood has a boundary maximum at 0
+    # (score < 0 there) and a higher interior one near 0.3045.
+    yi = np.array(
+        [-0.7566, -0.6872, -1.3856, 0.2537, -1.0553, 0.2998, -0.6609, 1.5429, -1.5280, -1.3381]
+    )
+    vi = np.array([0.0463, 0.7984, 0.1881, 0.7812, 0.9968, 0.5764, 0.0162, 0.5024, 0.9364, 0.4745])
+    score_at_zero, _ = _score_and_information(yi, vi, 0.0, reml=True)
+    assert score_at_zero < 0
+    tau2 = pool(yi, vi).tau2
+    assert tau2 > 0.25
+    assert _reml_log_likelihood(yi, vi, tau2) > _reml_log_likelihood(yi, vi, 0.0)
+    assert tau2 == pytest.approx(_reml_fixed_point(yi, vi, 1.0), abs=1e-7)
 
 
 def test_reml_falls_back_to_a_bracketed_root_when_scoring_runs_out_of_iterations():
