@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from studies.constants import ReviewStatus
-from studies.models import Study
+
 from tests.factories import (
     EffectSizeFactory,
     ElementFactory,
@@ -254,7 +254,7 @@ def test_the_studies_list_is_filtered_by_element_design_grade_and_year():
 
 def test_the_studies_list_has_a_query_budget(django_assert_max_num_queries):
     elements = [ElementFactory() for _ in range(3)]
-    for i in range(25):
+    for _ in range(25):
         study = StudyFactory()
         for element in elements:
             StudyTagFactory(study=study, element=element)
