@@ -4,7 +4,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from studies.constants import ReviewStatus
-
 from tests.factories import (
     EffectSizeFactory,
     ElementFactory,
