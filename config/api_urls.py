@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("evidence.api.urls")),
     path("", include("frameworks.api.urls")),
     path("", include("studies.api.urls")),
+    path("", include("convenings.api.urls")),
 ]

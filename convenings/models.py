@@ -90,6 +90,10 @@ class Session(models.Model):
     class Meta:
         ordering = ["convening", "order"]
         indexes = [models.Index(fields=["convening", "order"], name="session_order_idx")]
+        constraints = [
+            # One session per agenda slot, so "the agenda in order" is never ambiguous.
+            models.UniqueConstraint(fields=["convening", "order"], name="session_order_unique")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -109,6 +113,8 @@ class Presenter(models.Model):
     title = models.CharField(max_length=300, blank=True)
     summary = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["session", "order"]

@@ -37,3 +37,28 @@ def effect_in_words(estimate: float | None, ci_low: float | None, ci_high: float
     if not significant:
         text += "; the studies cannot rule out that there is no effect at all"
     return text + "."
+
+
+# One-line explanations of the statistical words educators meet (hover, focus, and the about page).
+JARGON = {
+    "ci": (
+        "95% confidence interval",
+        "The range the true effect probably lies in; if it includes zero, the studies cannot rule out no effect.",
+    ),
+    "heterogeneity": (
+        "heterogeneity",
+        "How much the studies disagree with one another beyond chance (I² near 0% means they agree).",
+    ),
+    "essa": (
+        "ESSA tier",
+        "The U.S. Every Student Succeeds Act's evidence levels: Tier 1 strong, 2 moderate, 3 promising, 4 demonstrates a rationale.",
+    ),
+    "g": (
+        "Hedges' g",
+        "The size of the difference between students with and without the practice, in standard deviations.",
+    ),
+    "pi": (
+        "prediction interval",
+        "Where the effect in a new school or classroom would likely fall.",
+    ),
+}

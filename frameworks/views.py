@@ -1,7 +1,9 @@
 from django.shortcuts import get_object_or_404, render
 
+from convenings.selectors import findings_for_element
+from evidence import forest
 from evidence.selectors import element_summaries
-from studies.selectors import published_studies_for_element
+from studies.selectors import element_study_list
 
 from . import selectors
 from .models import Component
@@ -26,10 +28,45 @@ def component_detail(request, code: str):
 
 def element_detail(request, code: str):
     element = selectors.element_by_code(code)
-    studies = published_studies_for_element(element)
+    study_filter, studies = element_study_list(element, request.GET)
+    context = {"element": element, "filter": study_filter, "studies": studies}
+    if request.htmx:
+        return render(request, "frameworks/_element_studies.html", context)
     summaries = element_summaries(element)
+    overall = summaries["overall"]
+    context |= {
+        "summary": overall,
+        **summaries,
+        "forest": forest.build(overall.forest, _pooled(overall), k_total=overall.k)
+        if overall
+        else None,
+        "findings": findings_for_element(element),
+        "open_questions": element.component.open_questions.all(),
+    }
+    return render(request, "frameworks/element.html", context)
+
+
+def about_ratings(request):
+    from django.conf import settings
+
+    from evidence import plain, rules
+
     return render(
         request,
-        "frameworks/element.html",
-        {"element": element, "studies": studies, "summary": summaries["overall"], **summaries},
+        "pages/about_ratings.html",
+        {
+            "rules_version": rules.RULES_VERSION,
+            "jargon": list(plain.JARGON.values()),
+            "method": settings.EVIDENCE_TAU2_METHOD,
+            "ci_method": "Knapp-Hartung" if settings.EVIDENCE_CI_METHOD == "hksj" else "Wald",
+        },
     )
+
+
+def _pooled(summary) -> dict | None:
+    if summary.estimate is None:
+        return None
+    return {
+        name: getattr(summary, name)
+        for name in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+    }

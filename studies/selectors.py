@@ -1,13 +1,31 @@
 """Reads of studies that carry logic (visibility, prefetching)."""
 
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 
 from .models import Study
 
+ELEMENT_FILTERS = ("grade_band", "population", "design", "outcome_domain", "essa_tier")
 
-def published_studies_for_element(element) -> list[Study]:
-    """The published studies tagged to an element, newest first."""
-    return list(Study.objects.published().for_element(element).order_by("-year", "title"))
+
+def element_study_list(element, params):
+    """The published studies behind an element, filtered by the educator's choices (and the form)."""
+    from .filters import StudyFilterSet
+
+    data = {
+        key: params.getlist(key) if key == "design" else params.get(key)
+        for key in ELEMENT_FILTERS
+        if params.get(key)
+    }
+    queryset = (
+        Study.objects.published()
+        .for_element(element)
+        .prefetch_related("grade_bands", "populations")
+        .order_by(F("essa_tier").asc(nulls_last=True), "-year", "title")
+    )
+    study_filter = StudyFilterSet(data, queryset=queryset)
+    studies = list(study_filter.qs) if study_filter.is_valid() else []
+    return study_filter, studies
 
 
 def published_study(pk: int) -> Study:
@@ -77,3 +95,40 @@ def study_history(study: Study) -> list[dict]:
             name, records.select_related("history_user").order_by("history_date", "history_id")
         )
     return sorted(entries, key=lambda e: e["at"], reverse=True)
+
+
+def search_studies(query: str, queryset=None):
+    """Published studies matching the words, best first: ranked full text on PostgreSQL.
+
+    On PostgreSQL the weighted ``search_vector`` column (title > authors > venue, abstract) is
+    matched with ``websearch_to_tsquery`` (quotes, OR and -word work as on the web) and ranked;
+    elsewhere every word must appear in the title, abstract, authors or venue.
+    """
+    from django.db import connection
+    from django.db.models import Q
+    from django.db.models.expressions import RawSQL
+
+    queryset = Study.objects.published() if queryset is None else queryset
+    if not query.strip():
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        tsquery = "websearch_to_tsquery('english', %s)"
+        return (
+            queryset.annotate(
+                rank=RawSQL(f"ts_rank(studies_study.search_vector, {tsquery})", [query])
+            )
+            .filter(
+                pk__in=RawSQL(
+                    f"SELECT id FROM studies_study WHERE search_vector @@ {tsquery}", [query]
+                )
+            )
+            .order_by("-rank", "-year")
+        )
+    for word in query.split()[:10]:
+        queryset = queryset.filter(
+            Q(title__icontains=word)
+            | Q(abstract__icontains=word)
+            | Q(venue__icontains=word)
+            | Q(authors__icontains=word)
+        )
+    return queryset.order_by("-year")

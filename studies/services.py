@@ -6,7 +6,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from evidence.stats.effect_sizes import EffectSizeError, compute
+from evidence.stats.effect_sizes import (
+    EffectSizeError,
+    compute,
+    g_from_percentile_points,
+    improvement_index,
+)
 from frameworks.models import Element, Facet
 from frameworks.services import upsert_row
 
@@ -42,6 +47,8 @@ def effect_compute_fields(effect: EffectSize) -> None:
 
     Raises EffectSizeError naming the reported field at fault.
     """
+    if _is_point_estimate_only(effect):
+        return _fill_point_estimate(effect)
     result = compute(
         effect.input_kind,
         dict(effect.reported),
@@ -62,6 +69,31 @@ def effect_compute_fields(effect: EffectSize) -> None:
     effect.improvement_index = result.improvement_index
     effect.conversion = result.conversion
     effect.conversion_version = result.conversion_version
+
+
+def _is_point_estimate_only(effect: EffectSize) -> bool:
+    # Reports such as RAND's give an improvement index with a significance verdict but no group
+    # sizes: g is known, its variance is not, so it is shown but cannot be pooled.
+    reported = effect.reported or {}
+    return (
+        effect.input_kind == "percentile_points"
+        and reported.get("n_t") is None
+        and reported.get("n_c") is None
+        and effect.reported_significant is not None
+    )
+
+
+def _fill_point_estimate(effect: EffectSize) -> None:
+    g = g_from_percentile_points(effect.reported.get("points"))
+    if not effect.higher_is_better:
+        g = -g
+    effect.g, effect.variance, effect.ci_low, effect.ci_high = g, None, None, None
+    effect.p_value = effect.reported_p
+    effect.significant = effect.reported_significant
+    effect.direction = ("favorable" if g > 0 else "unfavorable") if effect.significant else "null"
+    effect.improvement_index = improvement_index(g)
+    effect.conversion = "percentile_points_probit_no_variance"
+    effect.conversion_version = 1
 
 
 def seed_studies_load(*, records: list[dict[str, Any]], counts: Counter) -> dict[str, Study]:

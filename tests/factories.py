@@ -156,3 +156,12 @@ class FindingFactory(factory.django.DjangoModelFactory):
     convening = factory.SelfAttribute("session.convening")
     kind = "finding"
     text = factory.Sequence(lambda n: f"Finding number {n}")
+
+
+class OpenQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "frameworks.OpenQuestion"
+
+    component = factory.SubFactory(ComponentFactory)
+    text = factory.Sequence(lambda n: f"Open question number {n}?")
+    source = "Research snapshot 2017"

@@ -11,4 +11,5 @@ urlpatterns = [
     ),
     path("evidence/recompute/", views.RecomputeView.as_view(), name="recompute"),
     path("jobs/<uuid:pk>/", views.JobView.as_view(), name="job"),
+    path("gaps/", views.GapReportView.as_view(), name="gaps"),
 ]

@@ -386,14 +386,19 @@ def _raw_smd(
     return _Raw(g=g, variance=v, conversion=name, n_t=n_t, n_c=n_c, t_naive=t_naive)
 
 
-def _raw_percentile_points(*, points, n_t, n_c) -> _Raw:
+def g_from_percentile_points(points: Any) -> float:
+    """g from an improvement index: g = Φ⁻¹(0.5 + points/100) (no variance without group sizes)."""
     points = _number("points", points)
     if not -50 < points < 50:
         raise EffectSizeError("points", "points must be strictly between -50 and 50")
+    # Inverse of the improvement index: the control-group percentile the treated average reaches.
+    return float(stats.norm.ppf(0.5 + points / 100.0))
+
+
+def _raw_percentile_points(*, points, n_t, n_c) -> _Raw:
+    g = g_from_percentile_points(points)
     n_t = _sample_size("n_t", n_t)
     n_c = _sample_size("n_c", n_c)
-    # Inverse of the improvement index: the control-group percentile the treated average reaches.
-    g = float(stats.norm.ppf(0.5 + points / 100.0))
     return _Raw(
         g=g,
         variance=ls_variance(g, n_t, n_c),

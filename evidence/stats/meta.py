@@ -28,8 +28,6 @@ CI_METHODS = ("wald", "hksj")
 # Convergence of the iterative τ² estimators: |Δτ²| below this (relative once τ² exceeds 1).
 TAU2_TOL = 1e-10
 DEFAULT_MAX_ITER = 1000
-# metafor's control$tol (.Machine$double.eps^0.25), used by its ll0check.
-LL_TOL = float(np.finfo(float).eps) ** 0.25
 # metafor sets the Knapp-Hartung scale to 0 when its residual sum is at rounding level.
 _EPS = float(np.finfo(float).eps)
 
@@ -164,7 +162,13 @@ def _tau2_pm(y: np.ndarray, v: np.ndarray) -> _Tau2:
 
 
 def _tau2_likelihood(y: np.ndarray, v: np.ndarray, *, reml: bool, max_iter: int) -> _Tau2:
-    """REML or ML by Fisher scoring from the Hedges estimate, as metafor does.
+    """REML or ML τ²: metafor's Fisher scoring, then a check that no better maximum exists."""
+    found = _fisher_scoring(y, v, reml=reml, max_iter=max_iter)
+    return _best_maximum(y, v, found, reml=reml)
+
+
+def _fisher_scoring(y: np.ndarray, v: np.ndarray, *, reml: bool, max_iter: int) -> _Tau2:
+    """Fisher scoring from the Hedges estimate, as metafor's ``rma.uni`` does.
 
     Step: Δ = score/information; REML: (Σw²r² − tr P)/tr(PP), ML: (Σw²r² − Σw)/Σw².
     A step that would cross 0 is halved until it does not (metafor's step-halving), except that
@@ -187,7 +191,7 @@ def _tau2_likelihood(y: np.ndarray, v: np.ndarray, *, reml: bool, max_iter: int)
                 step /= 2.0
         tau2 += step
         if abs(step) < TAU2_TOL * max(1.0, tau2):
-            return _Tau2(_prefer_zero(y, v, tau2, reml), True, iteration)
+            return _Tau2(tau2, True, iteration)
     return _likelihood_root(y, v, reml=reml, start=tau2, iterations=max_iter)
 
 
@@ -200,13 +204,6 @@ def _log_likelihood(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> fl
     if reml:
         ll -= 0.5 * math.log(float(w.sum()))
     return ll
-
-
-def _prefer_zero(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> float:
-    """metafor's ``ll0check``: drop an interior local maximum that is beaten by τ² = 0."""
-    if tau2 > 0 and _log_likelihood(y, v, 0.0, reml) - _log_likelihood(y, v, tau2, reml) > LL_TOL:
-        return 0.0
-    return tau2
 
 
 def _likelihood_root(
@@ -224,8 +221,43 @@ def _likelihood_root(
     root, info = optimize.brentq(
         score, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000, full_output=True
     )
-    tau2 = _prefer_zero(y, v, float(root), reml)
-    return _Tau2(tau2, bool(info.converged), iterations + int(info.iterations))
+    return _Tau2(float(root), bool(info.converged), iterations + int(info.iterations))
+
+
+def _best_maximum(y: np.ndarray, v: np.ndarray, found: _Tau2, *, reml: bool) -> _Tau2:
+    """Replace the scoring answer by another local maximum only if its likelihood is higher.
+
+    The (restricted) likelihood in τ² is usually unimodal, and then this returns ``found``
+    untouched, i.e. exactly metafor's answer. With uneven variances it can have a maximum at 0
+    and another inside, and scoring can then stop at the lower one or even at the minimum
+    between them (metafor's ``ll0check`` only compares against 0, with a 1e-4 tolerance). So
+    every local maximum is located, 0 when the score there is non-positive and each + to −
+    sign change of the score on a log grid spanning the data's scale (refined by Brent), and
+    the highest likelihood wins; a tie keeps ``found``.
+    """
+
+    def score(tau2: float) -> float:
+        return _score_times_two(y, v, tau2, reml)
+
+    candidates = []
+    if score(0.0) <= 0:
+        candidates.append(0.0)
+    # Beyond a few times the total spread plus the largest variance the weights are nearly equal
+    # and the likelihood has its single homoscedastic mode, so the grid need not go further.
+    top = 4.0 * (float(((y - y.mean()) ** 2).sum()) + float(v.max()))
+    grid = np.concatenate(([0.0], np.geomspace(1e-3 * float(v.min()), top, 96)))
+    scores = [score(float(t)) for t in grid]
+    for lo, hi, s_lo, s_hi in zip(grid[:-1], grid[1:], scores[:-1], scores[1:], strict=True):
+        if s_lo > 0 >= s_hi:
+            candidates.append(float(optimize.brentq(score, lo, hi, xtol=1e-300, rtol=4 * _EPS)))
+    best_ll = _log_likelihood(y, v, found.tau2, reml)
+    best = found
+    for tau2 in candidates:
+        ll = _log_likelihood(y, v, tau2, reml)
+        # Same maximum found twice differs only by rounding; demand a real improvement.
+        if ll > best_ll + 1e-9 * max(1.0, abs(best_ll)):
+            best, best_ll = _Tau2(tau2, True, found.iterations), ll
+    return best
 
 
 def estimate_tau2(

@@ -20,3 +20,10 @@ def rating_meaning(summary) -> str:
 @register.simple_tag
 def effect_in_words(summary) -> str:
     return plain.effect_in_words(summary.estimate, summary.ci_low, summary.ci_high)
+
+
+@register.inclusion_tag("evidence/_jargon.html")
+def jargon(key: str):
+    """A term with its one-line explanation, shown on hover and on keyboard focus."""
+    term, explanation = plain.JARGON[key]
+    return {"term": term, "explanation": explanation, "key": key}

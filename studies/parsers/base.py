@@ -60,6 +60,8 @@ _NO_YEAR = re.compile(
 )
 # C0 controls other than tab and newline (NUL, the DOS end-of-file 0x1A ...) break databases.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Scopus fills empty cells with "[No abstract available]" and "[No author name available]".
+_PLACEHOLDER = re.compile(r"^\[no .* available\]$", re.IGNORECASE)
 _DASHES = re.compile(r"\s*(?:-+|[\u2010-\u2015\u2212])\s*")
 
 
@@ -201,7 +203,7 @@ def make_record(
     return ParsedRecord(
         line=line,
         title=title,
-        authors=tuple(a for a in (clean(a) for a in authors) if a),
+        authors=tuple(a for a in (clean(a) for a in authors) if a and not _PLACEHOLDER.match(a)),
         year=year,
         venue=clean(venue),
         volume=clean(volume),
@@ -209,7 +211,7 @@ def make_record(
         pages=join_pages(pages),
         doi=clean(doi) or None,
         url=clean(url),
-        abstract=clean_text(abstract),
+        abstract="" if _PLACEHOLDER.match(clean(abstract)) else clean_text(abstract),
         publication_type=publication_type,
         keywords=tuple(k for k in (clean(k) for k in keywords) if k),
     )

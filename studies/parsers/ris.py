@@ -92,7 +92,12 @@ def _ris_record(line: int, f: Fields) -> ParsedRecord | ParseError:
     if kind == "report" and "working paper" in get("M3").lower():
         # Zotero and EndNote write the report type ("Working Paper") to M3.
         kind = "working_paper"
-    title = get("TI", "T1", "CT") or (get("BT") if kind == "book" else "")
+    title = get("TI", "T1", "CT")
+    venue_tags = ["JF", "T2", "JO", "BT", "T3", "JA", "J2", "J1", "PB"]
+    if not title and kind == "book":
+        # For a whole book BT is the book's own title, not where it was published.
+        title = get("BT")
+        venue_tags.remove("BT")
     doi = get("DO", "DI") or next(
         (v.strip() for v in values("UR", "L3", "M3", "L2") if _is_doi(v.strip())), None
     )
@@ -105,7 +110,7 @@ def _ris_record(line: int, f: Fields) -> ParsedRecord | ParseError:
         # A2/A3 are editors and series editors, not authors.
         authors=split_list(f.get("AU", [])),
         years=values("PY", "Y1", "DA"),
-        venue=get("JF", "T2", "JO", "BT", "T3", "JA", "J2", "J1", "PB"),
+        venue=get(*venue_tags),
         volume=get("VL"),
         issue=get("IS"),
         pages=join_pages(get("SP"), get("EP")),
