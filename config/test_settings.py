@@ -30,6 +30,8 @@ if "DATABASE_URL" not in os.environ:
         )
         DATABASES = {"default": env.db_url_config("sqlite://:memory:")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# One test database per run, so parallel runs on one machine (several checkouts) never collide.
+DATABASES["default"]["TEST"] = {"NAME": f"test_evidence_{os.getpid()}"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {  # noqa: F405
