@@ -117,16 +117,23 @@ def main() -> None:
     ).first()
 
     def one_edit():
+        # The real path: the save marks LL.3 (and the study's other elements) dirty and, Celery
+        # being eager here, the recompute runs on commit before effect_save returns.
         effect.reported = {"value": round(effect.g + 0.01, 4), "variance": effect.variance}
         study_services.effect_save(effect=effect)
-        element_evidence_recompute(element_id=element.pk)
 
     one_s = timed(one_edit, repeat=3)
     print(f"raw SQL floor (one aggregate pass): {floor_s:.3f} s")
     print(
         f"full recompute (18 elements + study tiers): {full_s:.3f} s  ratio to floor: {full_s / floor_s:.2f}x  (target <= 3x)"
     )
-    print(f"one element after one edit (LL.3): {one_s:.3f} s  (target < 1 s)")
+    n_elements = effect.study.tags.values("element").distinct().count()
+    print(
+        f"one edit and the recompute it triggers ({n_elements} element(s) incl. LL.3): {one_s:.3f} s  (target < 1 s)"
+    )
+    print(
+        f"one element recompute alone (LL.3): {timed(lambda: element_evidence_recompute(element_id=element.pk), repeat=3):.3f} s"
+    )
     print(f"peak memory (RSS): {peak:.0f} MB")
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL {connection.pg_version}"

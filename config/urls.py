@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("studies/", include("studies.urls")),
+    path("workspace/import/", include("studies.workspace_urls")),
+    path("workspace/", include("studies.workspace_views_urls")),
     path("search/", study_views.search, name="search"),
     path("convenings/", include("convenings.urls")),
     path("gaps/", include("evidence.urls")),

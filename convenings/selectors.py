@@ -193,7 +193,7 @@ def open_questions_for_element(element: Element) -> QuerySet[Finding]:
 
 
 def open_questions_by_element(elements: Iterable[Element]) -> dict[int, list[Finding]]:
-    """Open questions for many elements at once (two queries), keyed by element id."""
+    """Open questions for many elements at once (four queries, however many), by element id."""
     element_ids = [e.pk for e in elements]
     through = Finding.elements.through
     links = through.objects.filter(

@@ -24,25 +24,6 @@ from studies.services import StaleVersion
 
 from .models import Convening, Finding, Organization, Person, Presenter, Session
 
-__all__ = [
-    "StaleVersion",
-    "convening_create",
-    "convening_delete",
-    "convening_update",
-    "finding_add",
-    "finding_delete",
-    "finding_update",
-    "organization_get_or_create",
-    "person_get_or_create",
-    "presenter_add",
-    "presenter_remove",
-    "seed_convenings_load",
-    "session_add",
-    "session_delete",
-    "session_move",
-    "session_update",
-]
-
 # Path segments under /convenings/ that are pages, so no convening may take them as its slug.
 RESERVED_SLUGS = frozenset({"new", "people", "organizations", "findings", "reports"})
 CONVENING_FIELDS = frozenset(
@@ -351,6 +332,8 @@ def finding_add(
     """Record what a session (or a convening, or a report) found, recommended or left open,
     linked to framework elements and studies."""
     elements, studies = list(elements), list(studies)
+    if session is None and convening is None and not _normal_name(source):
+        raise ValidationError("Say where it came from: a session, a convening or a report.")
     if session is not None:
         if convening is not None and convening.pk != session.convening_id:
             raise ValidationError({"session": ["This session belongs to another convening."]})
@@ -358,7 +341,7 @@ def finding_add(
     with transaction.atomic():
         siblings = Finding.objects.filter(session=session, convening=convening)
         if session is None and convening is None:
-            siblings = siblings.filter(source=source)
+            siblings = siblings.filter(source=_normal_name(source))
         finding = Finding(
             session=session,
             convening=convening,
@@ -438,6 +421,22 @@ def _finding_upsert(
     _finding_links(finding, data, elements, studies)
 
 
+def _seed_session(convening: Convening, data: dict[str, Any], counts: Counter) -> Session:
+    """A seed session, found by its title: organisers may reorder the agenda, and a rerun must
+    neither undo that nor pour one session's presenters and findings into another."""
+    values = {
+        "kind": data["kind"],
+        "summary": data.get("summary") or "",
+        "media_links": data.get("media_links") or [],
+    }
+    existing = Session.objects.filter(convening=convening, title=data["title"]).first()
+    if existing is None:
+        taken = convening.sessions.filter(order=data["order"]).exists()
+        values["order"] = _next_order(convening.sessions.all()) if taken else data["order"]
+    lookup = {"pk": existing.pk} if existing else {"convening": convening, "title": data["title"]}
+    return upsert_row(Session, lookup=lookup, values=values, counts=counts)
+
+
 def seed_convenings_load(*, data: dict[str, Any], studies_by_key: dict, counts: Counter) -> None:
     """Upsert the seed convenings with sessions, presenters and findings, and report findings."""
     elements = {e.code: e for e in Element.objects.current()}
@@ -462,17 +461,7 @@ def seed_convenings_load(*, data: dict[str, Any], studies_by_key: dict, counts: 
                 counts=counts,
             )
             for sess in conv.get("sessions", []):
-                session = upsert_row(
-                    Session,
-                    lookup={"convening": convening, "order": sess["order"]},
-                    values={
-                        "kind": sess["kind"],
-                        "title": sess["title"],
-                        "summary": sess.get("summary") or "",
-                        "media_links": sess.get("media_links") or [],
-                    },
-                    counts=counts,
-                )
+                session = _seed_session(convening, sess, counts)
                 for order, pres in enumerate(sess.get("presenters", []), start=1):
                     upsert_row(
                         Presenter,

@@ -1,8 +1,9 @@
 """The funder gap report: where the evidence is thin, how thin, for whom, and what would close it.
 
 A selector: it reads the stored ESSA tiers, study counts and stored evidence summaries in a fixed
-number of aggregate queries (about fifteen, whatever the number of studies) and returns plain
-dataclasses that the page, the CSV exports and the API all render, so they cannot disagree.
+number of aggregate queries (at most fifteen, whatever the number of studies; the seven that scan
+the studies are cached until the published evidence changes) and returns plain dataclasses that
+the page, the CSV exports and the API all render, so they cannot disagree.
 
 Definitions (shown on the page too):
 
@@ -22,12 +23,14 @@ Definitions (shown on the page too):
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -63,6 +66,9 @@ from . import rules
 from .constants import Rating
 from .models import EvidenceSummary
 
+# The counts are cached while the published evidence is unchanged; an hour bounds any staleness
+# from edits that bypass the services (the admin), which the nightly recompute also repairs.
+CACHE_SECONDS = 60 * 60
 # How far back "recent" reaches by default: evidence only older than this many years is a gap.
 RECENT_YEARS = 10
 TIER_1_2 = (1, 2)
@@ -570,6 +576,60 @@ def _dimension_cells(tags, dimension: str) -> dict[CellKey, _Agg]:
     return _grouped(tags, key, F("study__essa_tier"))
 
 
+@dataclass(frozen=True)
+class _Counted:
+    """The aggregate part of the report: what costs time at scale, and what is cached."""
+
+    totals: dict[CellKey, _Agg]
+    cells: dict[CellKey, _Agg]
+    population_cells: dict[CellKey, _Agg]
+    n_studies: int
+
+
+def _count(filters: GapFilters, element_ids: list[int]) -> _Counted:
+    """Seven GROUP BY queries over the tags of the studies in view (six with populations)."""
+    tags = _tags_in_view(filters, element_ids)
+    population_cells = _population_cells(tags)
+    return _Counted(
+        totals=_grouped(tags, None, F("study__essa_tier")),
+        cells=population_cells
+        if filters.dimension == "population"
+        else _dimension_cells(tags, filters.dimension),
+        population_cells=population_cells,
+        n_studies=tags.aggregate(n=Count("study_id", distinct=True))["n"] or 0,
+    )
+
+
+def _counted(filters: GapFilters, element_ids: list[int]) -> _Counted:
+    """The counts, from the cache while the published evidence is unchanged.
+
+    Every publish, edit or retraction of published data ends in a recompute that stores new
+    summaries, so the newest summary's time is a version of the published evidence: one cheap
+    query instead of seven scans of every study. Views with studies under review (a curator's,
+    changing without recompute) are always counted afresh.
+    """
+    if filters.include_under_review:
+        return _count(filters, element_ids)
+    version = EvidenceSummary.objects.aggregate(at=Max("computed_at"), n=Count("id"))
+    if version["at"] is None:
+        return _count(filters, element_ids)  # nothing computed yet: no version to trust
+    evidence_filters = (
+        filters.dimension,
+        filters.grade_band,
+        filters.population,
+        filters.year_min,
+        filters.year_max,
+        filters.designs,
+    )
+    key = repr((rules.RULES_VERSION, version["at"].isoformat(), version["n"], evidence_filters))
+    cache_key = "evidence.gaps:" + hashlib.sha256(f"{key}{element_ids}".encode()).hexdigest()
+    counted = cache.get(cache_key)
+    if counted is None:
+        counted = _count(filters, element_ids)
+        cache.set(cache_key, counted, CACHE_SECONDS)
+    return counted
+
+
 StoredKey = tuple[int, str, str]  # (element id, outcome domain, population code)
 
 
@@ -657,24 +717,34 @@ def study_list_url(params: list[tuple[str, str]]) -> str:
     return f"{reverse(STUDY_LIST_URL_NAME)}?{urlencode(params)}"
 
 
-def _study_params(filters: GapFilters, element: str, column: str = "") -> list[tuple[str, str]]:
-    """StudyFilterSet parameters selecting an element's (or a cell's) studies under the filters."""
-    params = [("element", element)]
-    if column:
-        params.append((COLUMN_PARAM[filters.dimension], column))
-    if not filters.include_under_review:
-        params.append(("status", ReviewStatus.PUBLISHED.value))
-    for name in ("grade_band", "population"):
-        value = getattr(filters, name)
-        if value and not (column and filters.dimension == name):
-            params.append((name, value))
-    if filters.year_min:
-        params.append(("year_min", str(filters.year_min)))
-    if filters.year_max:
-        params.append(("year_max", str(filters.year_max)))
-    if not (column and filters.dimension == "design"):
-        params += [("design", d) for d in filters.designs]
-    return params
+class _StudyLinks:
+    """Links to each cell's studies: StudyFilterSet parameters for the element, the column and
+    the report's filters (the part shared by every cell is encoded once)."""
+
+    def __init__(self, filters: GapFilters):
+        self.dimension = filters.dimension
+        self.base = study_list_url([])
+        shared = [] if filters.include_under_review else [("status", ReviewStatus.PUBLISHED.value)]
+        if filters.year_min:
+            shared.append(("year_min", str(filters.year_min)))
+        if filters.year_max:
+            shared.append(("year_max", str(filters.year_max)))
+        self.shared = urlencode(shared)
+        # A cell's own column replaces the report's filter on the same dimension.
+        self.column_filters = {
+            "grade_band": [("grade_band", filters.grade_band)] if filters.grade_band else [],
+            "population": [("population", filters.population)] if filters.population else [],
+            "design": [("design", d) for d in filters.designs],
+        }
+
+    def url(self, element: str, column: str = "") -> str:
+        params = [("element", element)]
+        if column:
+            params.append((COLUMN_PARAM[self.dimension], column))
+        for name, extra in self.column_filters.items():
+            if not (column and name == self.dimension):
+                params += extra
+        return f"{self.base}{urlencode(params)}&{self.shared}".rstrip("&")
 
 
 def in_sentence(label: str) -> str:
@@ -792,10 +862,9 @@ class _Context:
     filters: GapFilters
     columns: tuple[Term, ...]
     populations: tuple[Term, ...]
-    totals: dict[CellKey, _Agg]
-    cells: dict[CellKey, _Agg]
-    population_cells: dict[CellKey, _Agg]
+    counted: _Counted
     stored: dict[StoredKey, tuple[str, dict]]
+    links: _StudyLinks
     questions: dict[int, tuple[OpenQuestionRef, ...]]
 
     def cell(self, element: Element, agg: _Agg, column: str, equity: bool) -> Cell:
@@ -806,21 +875,22 @@ class _Context:
             agg.latest,
             distance(agg.n, agg.best),
             _kinds(agg, self.filters.recent_year, equity=equity),
-            study_list_url(_study_params(self.filters, element.code, column)),
+            self.links.url(element.code, column),
         )
 
     def row(self, element: Element) -> ElementRow:
-        total = self.totals.get((element.pk, ""), _NONE)
+        total = self.counted.totals.get((element.pk, ""), _NONE)
+        on_population = self.counted.population_cells
         missing = tuple(
             p
             for p in self.populations
-            if total.n and not self.population_cells.get((element.pk, p.code), _NONE).n
+            if total.n and not on_population.get((element.pk, p.code), _NONE).n
         )
         equity_for = self.filters.equity_for
         equity = any(p.code == equity_for for p in missing) if equity_for else bool(missing)
         cells = []
         for column in self.columns:
-            agg = self.cells.get((element.pk, column.code), _NONE)
+            agg = self.counted.cells.get((element.pk, column.code), _NONE)
             is_equity_gap = self.filters.dimension == "population" and total.n > 0 and agg.n == 0
             cells.append(self.cell(element, agg, column.code, is_equity_gap))
         overall = self.stored.get((element.pk, "", ""))
@@ -877,7 +947,7 @@ def _equity(
 ) -> tuple[EquityRow, ...]:
     out = []
     for p in ctx.populations:
-        cells = [ctx.population_cells.get((e.pk, p.code), _NONE) for e in elements]
+        cells = [ctx.counted.population_cells.get((e.pk, p.code), _NONE) for e in elements]
         out.append(
             EquityRow(
                 p,
@@ -914,21 +984,16 @@ def gap_report(*, filters: GapFilters, choices: FilterChoices) -> GapReport:
         .order_by("component__order", "order")
     )
     ids = [e.pk for e in elements]
-    tags = _tags_in_view(filters, ids)
-    population_cells = _population_cells(tags)
     ctx = _Context(
         filters=filters,
         columns=choices.columns(filters.dimension),
         populations=choices.populations,
-        totals=_grouped(tags, None, F("study__essa_tier")),
-        cells=population_cells
-        if filters.dimension == "population"
-        else _dimension_cells(tags, filters.dimension),
-        population_cells=population_cells,
+        counted=_counted(filters, ids),
         stored=_stored_summaries(ids),
         questions=_open_questions(elements),
+        links=_StudyLinks(filters),
     )
-    n_studies = tags.aggregate(n=Count("study_id", distinct=True))["n"] or 0
+    n_studies = ctx.counted.n_studies
     rows = [ctx.row(e) for e in elements]
     ranked = [gap for e, row in zip(elements, rows, strict=True) for gap in ctx.gaps(e, row)]
     if filters.gap:

@@ -4,6 +4,7 @@ Plain data in, plain data out: no Django. Every decision returns its reasons as 
 the figures, the study ids behind each condition) so pages and the API can say why.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,21 +119,40 @@ def design_level(study: StudyFacts) -> tuple[int | None, str]:
 
 def study_tier(study: StudyFacts) -> TierDecision:
     """ESSA tier of one study from its design, WWC rating, sample, sites and effects (§3)."""
+    return _tier(
+        study.design,
+        study.wwc_rating,
+        study.sample_size,
+        study.sample_unit,
+        study.n_sites,
+        study.has_favorable,
+        study.has_unfavorable,
+        bool(study.effects),
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _tier(
+    design, wwc_rating, sample_size, sample_unit, n_sites, favorable, unfavorable, has_effects
+) -> TierDecision:
+    # Cached: the decision depends on these few facts only, and a recompute asks for it for
+    # every study in every summary it belongs to.
+    study = StudyFacts(0, design, wwc_rating, sample_size, sample_unit, n_sites)
     level, described = design_level(study)
     if level is None:
         return TierDecision(None, None, "synthesis", f"Not tiered: {described}.")
     if level == 4:
         return TierDecision(4, 4, "tier_4", f"Tier 4: {described}.")
-    if study.has_favorable:
+    if favorable:
         names = {1: "Tier 1 (strong)", 2: "Tier 2 (moderate)", 3: "Tier 3 (promising)"}
         return TierDecision(
             level,
             level,
             f"tier_{level}",
             f"{names[level]}: {described}, with a statistically significant favorable effect.",
-            unfavorable=study.has_unfavorable,
+            unfavorable=unfavorable,
         )
-    if study.has_unfavorable:
+    if unfavorable:
         return TierDecision(
             None,
             level,
@@ -140,7 +160,7 @@ def study_tier(study: StudyFacts) -> TierDecision:
             f"No tier: {described}, whose significant effects are unfavorable.",
             unfavorable=True,
         )
-    if not study.effects:
+    if not has_effects:
         return TierDecision(
             None, level, "no_effects", f"No tier yet: {described}; effect sizes not yet extracted."
         )
@@ -206,6 +226,7 @@ def rate_element(
     *,
     pool_studies: Callable[[Sequence[StudyFacts]], PooledResult | None],
     population_label: str = "",
+    tiers: dict[int, TierDecision] | None = None,
 ) -> RatingDecision:
     """The element's rating by the first rule that applies (§4), with its reasons and next level.
 
@@ -213,7 +234,8 @@ def rate_element(
     'strong' condition that the Tier 1-2 studies' pooled effect is favorable and significant.
     """
     primary = [s for s in studies if not s.is_synthesis]
-    tiers = {s.study_id: study_tier(s) for s in studies}
+    if tiers is None:
+        tiers = {s.study_id: study_tier(s) for s in studies}
     level = {s.study_id: tiers[s.study_id].design_level for s in primary}
     tier = {s.study_id: tiers[s.study_id].tier for s in primary}
     for_whom = f" for {population_label}" if population_label else ""

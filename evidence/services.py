@@ -4,6 +4,7 @@ The numbers come from the pure functions in ``evidence.stats`` and ``evidence.ru
 feeds them published data and stores what they return, atomically per element.
 """
 
+import json
 import logging
 import math
 from collections import defaultdict
@@ -69,6 +70,13 @@ class _StudyRow:
     essa_reason: dict = field(default_factory=dict)
     scopes: dict[Scope, list[rules.EffectFacts]] = field(default_factory=dict)
     _facts: dict[Scope, rules.StudyFacts] = field(default_factory=dict)
+    _tiers: dict[Scope, rules.TierDecision] = field(default_factory=dict)
+
+    def tier(self, scope: Scope) -> rules.TierDecision:
+        """The study's tier on the effects in scope (cached: a study sits in many summaries)."""
+        if scope not in self._tiers:
+            self._tiers[scope] = rules.study_tier(self.facts(scope))
+        return self._tiers[scope]
 
     def add_effect(self, domain: str, population: int | None, effect: rules.EffectFacts) -> None:
         if population is None:
@@ -110,8 +118,10 @@ def _load_studies(element_ids: Sequence[int] | None) -> dict[int, list[_StudyRow
     effects = EffectSize.objects.filter(study__status=ReviewStatus.PUBLISHED, g__isnull=False)
     if element_ids is not None:
         tags = tags.filter(element_id__in=element_ids)
-        studies = studies.filter(tags__element_id__in=element_ids).distinct()
-        effects = effects.filter(study__tags__element_id__in=element_ids).distinct()
+        # A subquery rather than a join: no DISTINCT over a large result.
+        tagged = StudyTag.objects.filter(element_id__in=element_ids).values("study_id")
+        studies = studies.filter(pk__in=tagged)
+        effects = effects.filter(study_id__in=tagged)
     rows: dict[int, _StudyRow] = {}
     for pk, design, wwc, n, unit, sites, authors, year, tier, reason in studies.values_list(
         "id",
@@ -210,7 +220,10 @@ def _summary(
     facts = [row.facts(scope) for row in studies]
     pooled, per_study = _pool(facts)
     decision = rules.rate_element(
-        facts, pool_studies=lambda subset: _pool(subset)[0], population_label=population_label
+        facts,
+        pool_studies=lambda subset: _pool(subset)[0],
+        population_label=population_label,
+        tiers={row.id: row.tier(scope) for row in studies},
     )
     summary = EvidenceSummary(
         element_id=element_id,
@@ -363,14 +376,22 @@ def evidence_recompute_all(
 
 def _store_tiers(rows: Iterable[_StudyRow]) -> int:
     """Store the ESSA tier (and its reason) of each study whose tier changed."""
-    changed = []
+    changed: dict[str, list[int]] = defaultdict(list)
+    decisions: dict[str, dict] = {}
     for row in rows:
-        decision = rules.study_tier(row.facts(OVERALL)).as_dict()
+        decision = row.tier(OVERALL).as_dict()
         if row.essa_tier != decision["tier"] or row.essa_reason != decision:
-            changed.append(Study(pk=row.id, essa_tier=decision["tier"], essa_reason=decision))
-    # A derived field, not an edit: bulk_update skips save(), the version and the audit history.
-    Study.objects.bulk_update(changed, ["essa_tier", "essa_reason"], batch_size=1000)
-    return len(changed)
+            key = json.dumps(decision, sort_keys=True)
+            decisions[key] = decision
+            changed[key].append(row.id)
+    # A few distinct decisions cover every study: one UPDATE each (bulk_update's CASE per row is
+    # slow at scale). A derived field, not an edit: no save(), no version bump, no audit row.
+    for key, ids in changed.items():
+        for start in range(0, len(ids), 10_000):
+            Study.objects.filter(pk__in=ids[start : start + 10_000]).update(
+                essa_tier=decisions[key]["tier"], essa_reason=decisions[key]
+            )
+    return sum(len(ids) for ids in changed.values())
 
 
 def study_tiers_refresh(*, study_ids: Iterable[int]) -> int:

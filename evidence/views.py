@@ -14,10 +14,10 @@ from . import gaps
 RANKED_ON_PAGE = 50
 
 
-def _report(request) -> tuple[gaps.GapReport, gaps.FilterChoices, dict]:
+def _report(request, *, is_curator: bool) -> tuple[gaps.GapReport, gaps.FilterChoices, dict]:
     choices = gaps.filter_choices()
     filters, errors = gaps.parse_filters(
-        request.GET, choices=choices, may_include_under_review=roles.is_curator(request.user)
+        request.GET, choices=choices, may_include_under_review=is_curator
     )
     return gaps.gap_report(filters=filters, choices=choices), choices, errors
 
@@ -28,7 +28,8 @@ def _with(params: list[tuple[str, str]], **changes: str) -> str:
 
 
 def gap_report(request):
-    report, choices, errors = _report(request)
+    is_curator = roles.is_curator(request.user)
+    report, choices, errors = _report(request, is_curator=is_curator)
     params = report.filters.as_params()
     show_all = request.GET.get("show") == "all"
     return render(
@@ -39,7 +40,7 @@ def gap_report(request):
             "choices": choices,
             "errors": errors,
             "filters": report.filters,
-            "is_curator": roles.is_curator(request.user),
+            "is_curator": is_curator,
             "query": urlencode(params),
             "dimension_links": [(d, _with(params, dimension=d.code)) for d in choices.dimensions],
             "counts": [(count, _with(params, gap=count.kind)) for count in report.counts],
@@ -52,7 +53,7 @@ def gap_report(request):
 
 def gap_csv(request, table: str):
     """The map (one row per cell) or the ranked list as CSV, for the same filters as the page."""
-    report, _, _ = _report(request)
+    report, _, _ = _report(request, is_curator=roles.is_curator(request.user))
     rows = gaps.matrix_rows(report) if table == "matrix" else gaps.ranked_rows(report)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="evidence-gaps-{table}.csv"'

@@ -96,6 +96,23 @@ def _fill_point_estimate(effect: EffectSize) -> None:
     effect.conversion_version = 1
 
 
+def vocabularies_ensure(*, counts: Counter) -> None:
+    """Make sure every controlled-vocabulary term of studies.constants exists (as the migration does)."""
+    from . import constants
+
+    terms = {
+        GradeBand: constants.GRADE_BANDS,
+        Population: constants.POPULATIONS,
+        Subject: constants.SUBJECTS,
+        Setting: constants.SETTINGS,
+    }
+    for model, rows in terms.items():
+        for order, (code, label) in enumerate(rows, start=1):
+            upsert_row(
+                model, lookup={"code": code}, values={"label": label, "order": order}, counts=counts
+            )
+
+
 def seed_studies_load(*, records: list[dict[str, Any]], counts: Counter) -> dict[str, Study]:
     """Upsert the seed studies as published, with their tags and effects; returns them by seed key."""
     elements = {e.code: e for e in Element.objects.current()}
@@ -405,3 +422,276 @@ def tag_remove(*, tag: StudyTag, user=None) -> None:
         study, element_id = tag.study, tag.element_id
         tag.delete()
         _after_change(study, element_ids={element_id})
+
+
+# --- Workspace: merging duplicates, bulk tagging, backup restore ------------------------------
+
+
+class InvalidMerge(Exception):
+    """Two studies that cannot be merged (e.g. a study with itself)."""
+
+
+def study_merge(*, keep: Study, remove: Study, user=None) -> Study:
+    """Merge a duplicate study into the one kept: effects and tags move over (tags the kept study
+    already has are dropped), links from other records follow, history stays, the duplicate goes."""
+    if keep.pk == remove.pk:
+        raise InvalidMerge("A study cannot be merged with itself.")
+    with transaction.atomic():
+        locked = Study.objects.select_for_update().in_bulk([keep.pk, remove.pk])
+        if len(locked) < 2:
+            raise InvalidMerge("One of the studies no longer exists (merged or deleted meanwhile).")
+        keep, remove = locked[keep.pk], locked[remove.pk]
+        was_published = remove.status == ReviewStatus.PUBLISHED
+        moved_elements = _element_ids_of(remove.pk)
+        reason = f"Moved from study {remove.pk} by a merge"
+        for effect in EffectSize.objects.filter(study=remove):
+            # Saved one by one (not update()) so each move lands in the effect's own history.
+            effect.study, effect._change_reason = keep, reason
+            effect.version += 1
+            effect.save()
+        kept = set(StudyTag.objects.filter(study=keep).values_list("element_id", "facet_id"))
+        for tag in StudyTag.objects.filter(study=remove):
+            if (tag.element_id, tag.facet_id) not in kept:
+                tag.study, tag._change_reason = keep, reason
+                tag.save()
+        _relink_references(keep=keep, remove=remove)
+        removed_pk, removed_label = remove.pk, str(remove)
+        remove._change_reason = f"Merged into study {keep.pk}"
+        remove.delete()  # its historical rows stay, ending with this deletion and its reason
+        keep.version += 1
+        keep.updated_by = user if user and user.is_authenticated else None
+        keep._change_reason = f"Merged study {removed_pk} ({removed_label}) into this one"[:100]
+        keep.save()
+        _after_change(keep, element_ids=moved_elements, was_published=was_published)
+    return keep
+
+
+def _relink_references(*, keep: Study, remove: Study) -> None:
+    """Point other records' links to the removed study (findings, highlights...) at the kept one.
+
+    Found through the model's relations, so a new link added elsewhere is not silently dropped;
+    each record is saved so its own history shows the change.
+    """
+    for relation in Study._meta.get_fields(include_hidden=True):
+        model = relation.related_model
+        if (
+            not relation.auto_created
+            or relation.concrete
+            or model in (EffectSize, StudyTag)
+            or model._meta.auto_created  # m2m through tables: handled from the m2m side
+            or hasattr(model, "instance_type")  # simple-history tables keep the old id
+        ):
+            continue
+        name = relation.field.name
+        for obj in model._default_manager.filter(**{name: remove}).distinct():
+            if relation.many_to_many:
+                getattr(obj, name).remove(remove)
+                getattr(obj, name).add(keep)
+            else:
+                setattr(obj, name, keep)
+                obj.save(update_fields=[name])
+
+
+def study_tags_bulk_add(
+    *,
+    studies: list[Study],
+    element: Element,
+    facet: Facet | None = None,
+    relevance: str = "primary",
+    user=None,
+) -> tuple[list[Study], list[Study]]:
+    """Tag many studies to one element (or facet) through tag_add, all or nothing.
+
+    Returns (tagged, skipped): studies already carrying that tag are skipped.
+    """
+    with transaction.atomic():
+        already = set(
+            StudyTag.objects.filter(study__in=studies, element=element, facet=facet).values_list(
+                "study_id", flat=True
+            )
+        )
+        tagged, skipped = [], []
+        for study in studies:
+            if study.pk in already:
+                skipped.append(study)
+                continue
+            tag_add(study=study, element=element, facet=facet, relevance=relevance, user=user)
+            tagged.append(study)
+    return tagged, skipped
+
+
+BACKUP_FORMAT = "evidence-base-studies"
+BACKUP_VERSION = 1
+# What a backup keeps of each row; users go by username, vocabularies, elements and facets by code.
+STUDY_BACKUP_FIELDS = (
+    "title",
+    "authors",
+    "year",
+    "venue",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "url",
+    "abstract",
+    "publication_type",
+    "design",
+    "sample_size",
+    "sample_unit",
+    "n_sites",
+    "country",
+    "wwc_rating",
+    "attrition",
+    "baseline_equivalence",
+    "essa_tier",
+    "essa_reason",
+    "status",
+    "review_comment",
+    "source_note",
+    "is_synthetic",
+    "published_at",
+    "version",
+)
+EFFECT_BACKUP_FIELDS = (
+    "outcome_domain",
+    "measure",
+    "subgroup",
+    "input_kind",
+    "reported",
+    "reported_p",
+    "reported_significant",
+    "higher_is_better",
+    "clustered",
+    "icc",
+    "cluster_size",
+    "g",
+    "variance",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "significant",
+    "direction",
+    "improvement_index",
+    "conversion",
+    "conversion_version",
+    "notes",
+    "version",
+)
+
+
+class BackupError(Exception):
+    """A backup file that cannot be restored (wrong format, unknown element...)."""
+
+
+def studies_backup_restore(*, data: dict[str, Any]) -> Counter:
+    """Restore studies with their effects and tags from a backup, all or nothing.
+
+    Studies whose natural key (normalised DOI, else title + year) already exists are skipped, so
+    a restore into a populated database adds only what is missing.
+    """
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+    from django.utils.dateparse import parse_datetime
+
+    if data.get("format") != BACKUP_FORMAT or data.get("version") != BACKUP_VERSION:
+        raise BackupError(f"Not a version {BACKUP_VERSION} {BACKUP_FORMAT} backup.")
+    users = {u.username: u for u in get_user_model().objects.all()}
+    elements = {
+        (e.framework.slug, e.framework.version, e.code): e
+        for e in Element.objects.select_related("framework")
+    }
+    facets = {(f.element_id, f.code): f for f in Facet.objects.all()}
+    vocab = {field: {t.code: t for t in m.objects.all()} for field, m in VOCABULARY_FIELDS.items()}
+    counts: Counter = Counter()
+    published_elements: set[int] = set()
+    with transaction.atomic():
+        for number, record in enumerate(data.get("studies", []), start=1):
+            try:
+                study = _restore_study(record, users, vocab, parse_datetime, counts)
+                if study is None:
+                    continue
+                for item in record.get("effects", []):
+                    _restore_effect(study, item, vocab["populations"], counts)
+                for item in record.get("tags", []):
+                    tag = _restore_tag(study, item, elements, facets, users, counts)
+                    if study.status == ReviewStatus.PUBLISHED:
+                        published_elements.add(tag.element_id)
+            except (KeyError, ValidationError, TypeError, ValueError) as exc:
+                raise BackupError(f"Study {number} ({record.get('title', '?')!r}): {exc}") from exc
+        if published_elements:
+            from evidence.services import elements_mark_dirty
+
+            elements_mark_dirty(element_ids=published_elements)
+    return counts
+
+
+def _restore_study(record, users, vocab, parse_datetime, counts: Counter) -> Study | None:
+    # A backup holds DOIs as the database did (already in their one spelling), so they are
+    # matched as they are: a legacy DOI that is not well-formed must not stop the restore.
+    doi = record.get("doi")
+    if (doi and Study.objects.filter(doi=doi).exists()) or study_find_duplicate(
+        doi=None, title=record["title"], year=record["year"]
+    ):
+        counts["studies skipped (already present)"] += 1
+        return None
+    values = {name: record[name] for name in STUDY_BACKUP_FIELDS if name in record}
+    if values.get("published_at"):
+        values["published_at"] = parse_datetime(values["published_at"])
+    study = Study(
+        **values,
+        created_by=users.get(record.get("created_by")),
+        updated_by=users.get(record.get("updated_by")),
+    )
+    # Field checks and database constraints, but not clean()'s stricter DOI shape (see above).
+    study.clean_fields(exclude=["created_by", "updated_by"])
+    study.validate_constraints()
+    study.save()
+    for field, terms in vocab.items():
+        codes = record.get(field, [])
+        unknown = [code for code in codes if code not in terms]
+        if unknown:
+            raise KeyError(f"unknown {field} {', '.join(unknown)}")
+        getattr(study, field).set([terms[code] for code in codes])
+    stamps = {
+        name: parse_datetime(record[name])
+        for name in ("created_at", "updated_at")
+        if record.get(name)
+    }
+    if stamps:  # auto_now fields: only an update() can put the original times back
+        Study.objects.filter(pk=study.pk).update(**stamps)
+    counts["studies created"] += 1
+    return study
+
+
+def _restore_effect(study: Study, item, populations, counts: Counter) -> None:
+    values = {name: item[name] for name in EFFECT_BACKUP_FIELDS if name in item}
+    population = item.get("population")
+    if population and population not in populations:
+        raise KeyError(f"unknown population {population}")
+    effect = EffectSize(study=study, population=populations.get(population), **values)
+    effect.full_clean()
+    effect.save()
+    counts["effects created"] += 1
+
+
+def _restore_tag(study: Study, item, elements, facets, users, counts: Counter) -> StudyTag:
+    key = (item["framework"], item["framework_version"], item["element"])
+    if key not in elements:
+        raise KeyError(f"unknown element {'/'.join(key)} (load the framework first)")
+    element = elements[key]
+    facet = None
+    if item.get("facet"):
+        facet = facets.get((element.pk, item["facet"]))
+        if facet is None:
+            raise KeyError(f"unknown facet {item['facet']} of {element.code}")
+    tag = StudyTag(
+        study=study,
+        element=element,
+        facet=facet,
+        relevance=item.get("relevance", "primary"),
+        tagged_by=users.get(item.get("tagged_by")),
+    )
+    tag.full_clean()
+    tag.save()
+    counts["tags created"] += 1
+    return tag

@@ -23,7 +23,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         for name in extracted or []:
-            self.groups.add(Group.objects.get(name=name))
+            # get_or_create: transactional tests flush the groups the migration created.
+            self.groups.add(Group.objects.get_or_create(name=name)[0])
 
 
 class FrameworkFactory(factory.django.DjangoModelFactory):

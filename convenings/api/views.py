@@ -7,6 +7,7 @@ If-Match) with the current version, a missing one a 428.
 
 import re
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +21,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from .. import selectors, services
 from ..filters import ConveningFilterSet, FindingFilterSet, SessionFilterSet
@@ -84,9 +86,13 @@ def stale(exc: services.StaleVersion, from_header: bool) -> Response:
 
 def field_errors(exc: DjangoValidationError) -> ValidationError:
     """A service's validation error as DRF's field-keyed 400."""
-    if hasattr(exc, "error_dict"):
-        return ValidationError(exc.message_dict)
-    return ValidationError({"non_field_errors": exc.messages})
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+    return ValidationError(
+        {
+            api_settings.NON_FIELD_ERRORS_KEY if k == NON_FIELD_ERRORS else k: v
+            for k, v in errors.items()
+        }
+    )
 
 
 def _write_schema(input_serializer, output_serializer):

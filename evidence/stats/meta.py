@@ -5,6 +5,10 @@ and FE (τ² fixed at 0). Given τ², the pooled effect is μ = Σw*y/Σw* with 
 SE = √(1/Σw*); the CI is Wald (z) or Knapp-Hartung / HKSJ (SE·√q on k−1 df, q not truncated).
 Heterogeneity (Q, I², H²) is reported as metafor reports it (see :func:`pool`).
 
+REML and ML use metafor's Fisher scoring from the Hedges estimate. Its answer is kept unless the
+likelihood has another local maximum with a higher value (possible with very uneven variances,
+where metafor itself may stop at the lower one); see ``_best_maximum``.
+
 Sums that cancel badly when one study dominates the weights (Σw − Σw²/Σw and its relatives) are
 computed in an algebraically equivalent form with only positive terms, and τ² is estimated on data
 rescaled so that the largest weight is at most 1; all estimators are equivariant under that
@@ -38,7 +42,11 @@ class MetaAnalysisError(ValueError):
 
 @dataclass(frozen=True)
 class PooledResult:
-    """A pooled effect with its interval, heterogeneity and estimator bookkeeping."""
+    """A pooled effect with its interval, heterogeneity and estimator bookkeeping.
+
+    ``converged``/``iterations`` describe the τ² estimator: Fisher-scoring steps for REML/ML
+    (plus Brent steps if scoring had to fall back), Brent steps for PM, 0 for closed forms.
+    """
 
     method: str
     ci_method: str

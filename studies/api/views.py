@@ -8,16 +8,19 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from evidence.stats.effect_sizes import EffectSizeError
 
-from .. import selectors, services
+from .. import imports, roles, selectors, services
 from ..filters import StudyFilterSet
 from ..models import EffectSize, Study, StudyTag
 from .permissions import ChildOfStudyPermission, StudyPermission
@@ -351,3 +354,113 @@ class StudyTagViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, views
 
     def perform_destroy(self, tag):
         services.tag_remove(tag=tag, user=self.request.user)
+
+
+# --- Imports of reference-manager files (RIS, BibTeX, CSV) ------------------------------------
+# The serializers sit with their one view; studies.imports does the work for the page, the API
+# and the import_references command alike.
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent as multipart form data (binary in the schema, not a URL)."""
+
+
+class ImportInputSerializer(serializers.Serializer):
+    file = UploadField(
+        help_text="A RIS, BibTeX or CSV export (Zotero, EndNote, Mendeley, ERIC, Scopus ...)."
+    )
+    format = serializers.ChoiceField(
+        choices=list(imports.FORMAT_LABELS),
+        required=False,
+        allow_blank=True,
+        help_text="ris, bibtex or csv; omit to detect it from the file name and content.",
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Classify the records and report, but create nothing."
+    )
+
+    def validate_file(self, upload):
+        try:
+            imports.import_check_size(upload.size)
+        except imports.ImportRefused as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return upload
+
+
+class ImportIssueSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class ImportRecordSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    status = serializers.CharField(help_text="new, duplicate or error.")
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    doi = serializers.CharField(allow_null=True, help_text="Normalised.")
+    keywords = serializers.ListField(child=serializers.CharField())
+    duplicate_of = serializers.IntegerField(
+        source="duplicate_of_id", allow_null=True, help_text="The existing study's id."
+    )
+    duplicate_of_line = serializers.IntegerField(
+        allow_null=True, help_text="The line of an earlier record of the same file."
+    )
+    message = serializers.CharField(help_text="Why the record is skipped.")
+
+
+class ImportResultSerializer(serializers.Serializer):
+    format = serializers.CharField(help_text="The format read: ris, bibtex or csv.")
+    dry_run = serializers.BooleanField()
+    new = serializers.IntegerField(help_text="Records that are neither duplicates nor errors.")
+    created = serializers.IntegerField(help_text="Draft studies created (0 on a dry run).")
+    duplicates = serializers.IntegerField(help_text="Records skipped as duplicates.")
+    errors = ImportIssueSerializer(many=True, help_text="Records skipped, by line.")
+    study_ids = serializers.ListField(child=serializers.IntegerField())
+    records = ImportRecordSerializer(many=True, source="rows")
+
+
+class ResearcherPermission(permissions.BasePermission):
+    message = "Importing references needs the researcher role."
+
+    def has_permission(self, request, view) -> bool:
+        return roles.is_researcher(request.user)
+
+
+class ImportView(APIView):
+    permission_classes = [ResearcherPermission]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Import a RIS, BibTeX or CSV file as draft studies",
+        request={"multipart/form-data": ImportInputSerializer},
+        responses={
+            201: ImportResultSerializer,
+            200: OpenApiResponse(
+                ImportResultSerializer, description="A dry run, or nothing new to create."
+            ),
+            400: OpenApiResponse(
+                description="Field errors: `file` too large or unreadable, `format` unknown."
+            ),
+            409: OpenApiResponse(description="A record failed to save: nothing was created."),
+        },
+    )
+    def post(self, request):
+        """New records become drafts owned by you, all or none; duplicates and errors are skipped."""
+        serializer = ImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            result = imports.import_commit(
+                data=upload.read(),
+                user=request.user,
+                filename=upload.name or "",
+                format=serializer.validated_data.get("format") or None,
+                dry_run=serializer.validated_data["dry_run"],
+            )
+        except imports.ImportRefused as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from exc
+        except imports.ImportFailed as exc:
+            return Response({"detail": str(exc), "line": exc.line}, status=status.HTTP_409_CONFLICT)
+        code = status.HTTP_201_CREATED if result.study_ids else status.HTTP_200_OK
+        return Response(ImportResultSerializer(result).data, status=code)

@@ -11,7 +11,7 @@ from convenings.services import seed_convenings_load
 from evidence.services import evidence_recompute_all
 from frameworks.models import Element
 from frameworks.services import framework_load, highlights_link, read_data_file
-from studies.services import seed_studies_load
+from studies.services import seed_studies_load, vocabularies_ensure
 
 BASE = Path(settings.BASE_DIR)
 FRAMEWORK_FILES = sorted((BASE / "frameworks" / "data").glob("*.json"))
@@ -27,6 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         counts: Counter = Counter()
+        vocabularies_ensure(counts=counts)
         frameworks = [
             (framework_load(data=d, counts=counts), d) for d in map(read_data_file, FRAMEWORK_FILES)
         ]

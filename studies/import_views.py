@@ -1,0 +1,238 @@
+"""The researcher's import page: upload a reference file, check every record, confirm.
+
+The upload is kept in the session (compressed; one per session, at most IMPORT_MAX_BYTES) under a
+one-time token, so the confirm step imports the very bytes that were previewed, parsed again on the
+server: nothing the browser sends back is trusted. The session, unlike a temporary file, is shared
+by every web process.
+"""
+
+import base64
+import secrets
+import zlib
+from dataclasses import dataclass
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from . import roles
+from .constants import ReviewStatus
+from .imports import (
+    FORMAT_LABELS,
+    NEW,
+    ExistingStudy,
+    ImportFailed,
+    ImportPreview,
+    ImportRefused,
+    import_check_size,
+    import_commit,
+    import_max_bytes,
+    import_preview,
+)
+from .models import Study
+
+SESSION_KEY = "studies.import.pending"
+NEW_ROWS_SHOWN = 200  # errors and duplicates are always all listed
+RECENT_SHOWN = 20
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Reference file",
+        help_text="RIS (.ris, .txt, .nbib), BibTeX (.bib) or CSV (.csv, .tsv, .txt).",
+    )
+    format = forms.ChoiceField(
+        choices=[("", "Detect from the file"), *FORMAT_LABELS.items()], required=False
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            import_check_size(upload.size)
+        except ImportRefused as exc:
+            raise ValidationError(str(exc)) from exc
+        return upload
+
+
+def researcher_required(view):
+    """Sign in first (redirect to the login page), then hold the researcher role (else 403)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not roles.is_researcher(request.user):
+            raise PermissionDenied("Importing references needs the researcher role.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@researcher_required
+def import_upload(request):
+    """The upload form; a valid upload is previewed record by record, nothing is saved yet."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data, fmt = upload.read(), form.cleaned_data["format"] or None
+        try:
+            preview = import_preview(data=data, filename=upload.name, format=fmt)
+        except ImportRefused as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            token = _stash(request, data=data, filename=upload.name, format=fmt)
+            return _render_preview(request, preview, token)
+    recent = Study.objects.filter(
+        created_by=request.user, source_note__startswith="Imported from"
+    ).order_by("-created_at", "-pk")[:RECENT_SHOWN]
+    return render(
+        request,
+        "studies/import.html",
+        {"form": form, "max_mb": import_max_bytes() // (1024 * 1024), "recent": recent},
+    )
+
+
+@require_POST
+@researcher_required
+def import_confirm(request):
+    """Import the previewed upload: its new records become the user's drafts, all or none."""
+    pending = _unstash(request, request.POST.get("token", ""))
+    if pending is None:
+        messages.error(
+            request,
+            "That preview is no longer available (it was confirmed, cancelled or replaced by "
+            "another upload). Upload the file again.",
+        )
+        return redirect("workspace_import:upload")
+    # One confirm per preview: a second click (or a replayed form) finds nothing to import.
+    request.session.pop(SESSION_KEY, None)
+    try:
+        result = import_commit(
+            data=pending.data,
+            user=request.user,
+            filename=pending.filename,
+            format=pending.format,
+        )
+    except (ImportRefused, ImportFailed) as exc:
+        messages.error(request, str(exc))
+        return redirect("workspace_import:upload")
+    messages.success(
+        request,
+        f"Created {_count(result.created, 'draft study', 'draft studies')}; skipped "
+        f"{_count(result.duplicates, 'duplicate')} and "
+        f"{_count(len(result.errors), 'record with errors', 'records with errors')}.",
+    )
+    return redirect("workspace_import:upload")
+
+
+@require_POST
+@researcher_required
+def import_cancel(request):
+    request.session.pop(SESSION_KEY, None)
+    messages.info(request, "Import cancelled; nothing was saved.")
+    return redirect("workspace_import:upload")
+
+
+# --- The preview table ------------------------------------------------------------------------
+
+
+def _render_preview(request, preview: ImportPreview, token: str):
+    shown, new_seen = [], 0
+    for row in preview.rows:
+        if row.status == NEW:
+            new_seen += 1
+            if new_seen > NEW_ROWS_SHOWN:
+                continue
+        shown.append(
+            {
+                "row": row,
+                "authors": _authors(row.record.authors if row.record else ()),
+                "existing": _existing(row.duplicate_of, request.user),
+            }
+        )
+    return render(
+        request,
+        "studies/import_preview.html",
+        {
+            "preview": preview,
+            "token": token,
+            "rows": shown,
+            "new_count": len(preview.new),
+            "new_hidden": max(0, new_seen - NEW_ROWS_SHOWN),
+        },
+    )
+
+
+def _authors(authors: tuple[str, ...]) -> str:
+    if len(authors) > 3:
+        return f"{'; '.join(authors[:3])} et al. ({len(authors)} authors)"
+    return "; ".join(authors)
+
+
+def _existing(study: ExistingStudy | None, user) -> dict | None:
+    """How to show the existing study a record duplicates, without revealing others' drafts."""
+    if study is None:
+        return None
+    if study.status == ReviewStatus.PUBLISHED:
+        url = reverse("studies:detail", args=[study.pk])
+        return {"pk": study.pk, "title": study.title, "year": study.year, "url": url}
+    if roles.is_curator(user) or study.created_by_id == user.pk:
+        label = ReviewStatus(study.status).label.lower()
+        url = _workspace_url(study.pk)
+        return {"pk": study.pk, "title": f"{study.title} ({label})", "year": study.year, "url": url}
+    return {
+        "pk": study.pk,
+        "title": "an unpublished study by another researcher",
+        "year": None,
+        "url": None,
+    }
+
+
+def _workspace_url(pk: int) -> str | None:
+    # The researcher workspace's study page, when that part of the site is installed.
+    try:
+        return reverse("workspace:study", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def _count(n: int, singular: str, plural: str = "") -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+# --- The pending upload, kept in the session ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    data: bytes
+    filename: str
+    format: str | None
+
+
+def _stash(request, *, data: bytes, filename: str, format: str | None) -> str:
+    """Keep the upload for the confirm step (replacing any earlier one); returns its token."""
+    token = secrets.token_urlsafe(16)
+    request.session[SESSION_KEY] = {
+        "token": token,
+        "filename": filename[:255],
+        "format": format or "",
+        "data": base64.b64encode(zlib.compress(data, 6)).decode("ascii"),
+    }
+    return token
+
+
+def _unstash(request, token: str) -> PendingUpload | None:
+    pending = request.session.get(SESSION_KEY)
+    if not pending or not token or not secrets.compare_digest(pending["token"], token):
+        return None
+    try:
+        data = zlib.decompress(base64.b64decode(pending["data"]))
+    except (ValueError, zlib.error):
+        return None
+    return PendingUpload(data, pending["filename"], pending["format"] or None)
