@@ -79,8 +79,6 @@ DIMENSIONS = {
     "setting": "Setting",
     "design": "Study design",
 }
-# The study list filter that selects a column's studies (studies.filters.StudyFilterSet).
-COLUMN_PARAM = {d: d for d in DIMENSIONS}
 GAP_KINDS = {
     "no_studies": "No studies",
     "rigor": "Rigor gap: studies, but none at Tier 1-2",
@@ -739,8 +737,8 @@ class _StudyLinks:
 
     def url(self, element: str, column: str = "") -> str:
         params = [("element", element)]
-        if column:
-            params.append((COLUMN_PARAM[self.dimension], column))
+        if column:  # StudyFilterSet names its filters like the dimensions
+            params.append((self.dimension, column))
         for name, extra in self.column_filters.items():
             if not (column and name == self.dimension):
                 params += extra
@@ -891,7 +889,12 @@ class _Context:
         cells = []
         for column in self.columns:
             agg = self.counted.cells.get((element.pk, column.code), _NONE)
-            is_equity_gap = self.filters.dimension == "population" and total.n > 0 and agg.n == 0
+            is_equity_gap = (
+                self.filters.dimension == "population"
+                and total.n > 0
+                and agg.n == 0
+                and equity_for in ("", column.code)
+            )
             cells.append(self.cell(element, agg, column.code, is_equity_gap))
         overall = self.stored.get((element.pk, "", ""))
         return ElementRow(
@@ -911,7 +914,10 @@ class _Context:
         filters = self.filters
         entries: list[tuple[Cell, Term | None, StoredKey]] = []
         kinds = set(row.total.kinds)
-        if kinds & {"no_studies", "rigor", "recency"} or ("equity" in kinds and filters.equity_for):
+        # An element's equity gap alone lists it only when asked for: most elements lack a study
+        # on some population, and the population columns show those gaps one by one.
+        asked_for_equity = bool(filters.equity_for) or filters.gap == "equity"
+        if kinds & {"no_studies", "rigor", "recency"} or ("equity" in kinds and asked_for_equity):
             entries.append((row.total, None, (element.pk, "", "")))
         # Design cells are not ranked: most designs can never reach Tier 1-2 by definition.
         if filters.dimension != "design":

@@ -100,6 +100,8 @@ def design_level(study: StudyFacts) -> tuple[int | None, str]:
     """The tier the study's design, rating, sample and sites would earn with a favorable result."""
     if study.is_synthesis:
         return None, "a synthesis of other studies, shown but not rated"
+    if study.design == "not_yet_coded":
+        return None, "its design has not been coded by a curator yet"
     if study.design in RANDOMIZED | QUASI_EXPERIMENTAL:
         kind = "randomized experiment" if study.design in RANDOMIZED else "quasi-experimental study"
         if study.wwc_rating in MEETS_STANDARDS and study.large_multisite:
@@ -140,7 +142,8 @@ def _tier(
     study = StudyFacts(0, design, wwc_rating, sample_size, sample_unit, n_sites)
     level, described = design_level(study)
     if level is None:
-        return TierDecision(None, None, "synthesis", f"Not tiered: {described}.")
+        code = "synthesis" if design in SYNTHESES else "design_not_coded"
+        return TierDecision(None, None, code, f"Not tiered: {described}.")
     if level == 4:
         return TierDecision(4, 4, "tier_4", f"Tier 4: {described}.")
     if favorable:

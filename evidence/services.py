@@ -99,11 +99,11 @@ class _StudyRow:
         return self._facts[scope]
 
 
-def _label(authors: list, year: int) -> str:
-    """A forest-plot label: 'Walsh et al. (2014)'."""
+def _label(authors: list, year: int, venue: str) -> str:
+    """A forest-plot label: 'Walsh et al. (2014)'; a corporate report by its publisher."""
     names = [str(a).split(",")[0].strip() for a in authors[:3]]
     if not names:
-        return f"Anon. ({year})"
+        return f"{venue or 'Anon.'} ({year})"
     if len(names) == 1:
         return f"{names[0]} ({year})"
     if len(names) == 2:
@@ -123,7 +123,7 @@ def _load_studies(element_ids: Sequence[int] | None) -> dict[int, list[_StudyRow
         studies = studies.filter(pk__in=tagged)
         effects = effects.filter(study_id__in=tagged)
     rows: dict[int, _StudyRow] = {}
-    for pk, design, wwc, n, unit, sites, authors, year, tier, reason in studies.values_list(
+    for pk, design, wwc, n, unit, sites, authors, year, venue, tier, reason in studies.values_list(
         "id",
         "design",
         "wwc_rating",
@@ -132,10 +132,13 @@ def _load_studies(element_ids: Sequence[int] | None) -> dict[int, list[_StudyRow
         "n_sites",
         "authors",
         "year",
+        "venue",
         "essa_tier",
         "essa_reason",
     ).order_by():
-        rows[pk] = _StudyRow(pk, design, wwc, n, unit, sites, _label(authors, year), tier, reason)
+        rows[pk] = _StudyRow(
+            pk, design, wwc, n, unit, sites, _label(authors, year, venue), tier, reason
+        )
     for study_id, domain, population, subgroup, g, v, sig in effects.values_list(
         "study_id", "outcome_domain", "population_id", "subgroup", "g", "variance", "significant"
     ).order_by("study_id", "id"):

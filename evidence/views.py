@@ -27,6 +27,13 @@ def _with(params: list[tuple[str, str]], **changes: str) -> str:
     return urlencode(kept + [(k, v) for k, v in changes.items() if v])
 
 
+def _list_gaps(params: list[tuple[str, str]], kind: str) -> str:
+    """The query listing one kind of gap; equity gaps are cells of the population columns."""
+    if kind == "equity":
+        return _with(params, gap=kind, dimension="population")
+    return _with(params, gap=kind)
+
+
 def gap_report(request):
     is_curator = roles.is_curator(request.user)
     report, choices, errors = _report(request, is_curator=is_curator)
@@ -43,7 +50,7 @@ def gap_report(request):
             "is_curator": is_curator,
             "query": urlencode(params),
             "dimension_links": [(d, _with(params, dimension=d.code)) for d in choices.dimensions],
-            "counts": [(count, _with(params, gap=count.kind)) for count in report.counts],
+            "counts": [(count, _list_gaps(params, count.kind)) for count in report.counts],
             "ranked": report.ranked if show_all else report.ranked[:RANKED_ON_PAGE],
             "show_all_query": _with(params, show="all"),
             "distances": sorted(gaps.DISTANCE_MEANING.items(), reverse=True),

@@ -4,7 +4,7 @@ import django_filters as filters
 from django.db.models import Q
 
 from .constants import Design, EssaTier, OutcomeDomain, ReviewStatus
-from .models import EffectSize, Study, StudyTag
+from .models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
 
 
 class StudyFilterSet(filters.FilterSet):
@@ -21,31 +21,64 @@ class StudyFilterSet(filters.FilterSet):
         label="Framework component code, e.g. LL",
     )
     design = filters.MultipleChoiceFilter(
-        field_name="design", lookup_expr="exact", choices=Design.choices
+        field_name="design", lookup_expr="exact", choices=Design.choices, label="Design"
     )
-    grade_band = filters.CharFilter(
-        field_name="grade_bands__code", lookup_expr="exact", distinct=True
+    grade_band = filters.ModelChoiceFilter(
+        field_name="grade_bands",
+        lookup_expr="exact",
+        to_field_name="code",
+        queryset=GradeBand.objects.all(),
+        distinct=True,
+        label="Grade band",
     )
-    population = filters.CharFilter(
-        field_name="populations__code", lookup_expr="exact", distinct=True
+    population = filters.ModelChoiceFilter(
+        field_name="populations",
+        lookup_expr="exact",
+        to_field_name="code",
+        queryset=Population.objects.all(),
+        distinct=True,
+        label="Students",
     )
-    subject = filters.CharFilter(field_name="subjects__code", lookup_expr="exact", distinct=True)
-    setting = filters.CharFilter(field_name="settings__code", lookup_expr="exact", distinct=True)
+    subject = filters.ModelChoiceFilter(
+        field_name="subjects",
+        lookup_expr="exact",
+        to_field_name="code",
+        queryset=Subject.objects.all(),
+        distinct=True,
+        label="Subject",
+    )
+    setting = filters.ModelChoiceFilter(
+        field_name="settings",
+        lookup_expr="exact",
+        to_field_name="code",
+        queryset=Setting.objects.all(),
+        distinct=True,
+        label="Setting",
+    )
     outcome_domain = filters.ChoiceFilter(
         field_name="effects__outcome_domain",
         lookup_expr="exact",
         choices=OutcomeDomain.choices,
         distinct=True,
+        label="Outcome",
+        empty_label="Any outcome",
     )
-    essa_tier = filters.TypedChoiceFilter(
-        field_name="essa_tier", lookup_expr="exact", choices=EssaTier.choices, coerce=int
+    essa_tier = filters.ChoiceFilter(
+        field_name="essa_tier",
+        lookup_expr="exact",
+        choices=EssaTier.choices,
+        label="ESSA tier",
+        empty_label="Any tier",
     )
     status = filters.ChoiceFilter(
-        field_name="status", lookup_expr="exact", choices=ReviewStatus.choices
+        field_name="status",
+        lookup_expr="exact",
+        choices=ReviewStatus.choices,
+        label="Review status",
     )
-    year_min = filters.NumberFilter(field_name="year", lookup_expr="gte")
-    year_max = filters.NumberFilter(field_name="year", lookup_expr="lte")
-    doi = filters.CharFilter(field_name="doi", lookup_expr="iexact")
+    year_min = filters.NumberFilter(field_name="year", lookup_expr="gte", label="From year")
+    year_max = filters.NumberFilter(field_name="year", lookup_expr="lte", label="To year")
+    doi = filters.CharFilter(field_name="doi", lookup_expr="iexact", label="DOI")
     q = filters.CharFilter(
         method="filter_text", label="Words in the title, abstract, authors or venue"
     )

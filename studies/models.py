@@ -186,7 +186,8 @@ class Study(models.Model):
         indexes = [models.Index(fields=["title_key", "year"], name="study_title_year_idx")]
 
     def __str__(self) -> str:
-        first = self.authors[0].split(",")[0] if self.authors else "Anon."
+        # Corporate reports without named authors are cited by their publisher (e.g. RAND).
+        first = self.authors[0].split(",")[0] if self.authors else (self.venue or "Anon.")
         return f"{first} ({self.year}). {self.title[:80]}"
 
     def save(self, *args, **kwargs) -> None:

@@ -272,11 +272,15 @@ def test_filters_narrow_the_studies_counted(framework):
         study(ll3, level=1, year=2004, grade_bands=["6-8"]),
         study(ll3, level=3, year=2018, grade_bands=["3-5"], populations=["english_learners"]),
         study(framework["LD.1"], level=2, year=2019),
+        study(ll3, level=2, year=2012, subgroups=[("black", "literacy", True)]),
     )
-    assert row(report(year_min="2010"), "LL.3").total.best_tier == 3
+    assert row(report(year_min="2010"), "LL.3").total.best_tier == 2
+    assert row(report(year_min="2013"), "LL.3").total.best_tier == 3
     assert row(report(year_max="2010"), "LL.3").total.n_studies == 1
+    assert row(report(), "LL.3").total.n_studies == 3
     assert row(report(grade_band="6-8"), "LL.3").total.best_tier == 1
     assert row(report(population="english_learners"), "LL.3").total.n_studies == 1
+    assert row(report(population="black"), "LL.3").total.best_tier == 2  # a subgroup result
     assert row(report(design="correlational"), "LL.3").total.n_studies == 1
     assert [r.code for r in report(component="LD").rows] == ["LD.1"]
 
@@ -387,6 +391,10 @@ def test_the_gap_filter_lists_only_that_kind(framework):
     equity = report(gap="equity", equity_for="english_learners")
     assert {g.row.code for g in equity.ranked} == {"LL.2", "LL.3"}
     assert all("equity" in g.cell.kinds for g in equity.ranked)
+    # Asking for equity gaps lists every element with one, even one with Tier 1-2 evidence.
+    assert {g.row.code for g in report(gap="equity").ranked} == {"LL.2", "LL.3"}
+    by_population = report(dimension="population", gap="equity", equity_for="english_learners")
+    assert {g.column.code for g in by_population.ranked if g.column} == {"english_learners"}
 
 
 # --- Page, CSV and API agree ----------------------------------------------------------------------
