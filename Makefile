@@ -37,5 +37,6 @@ lint: venv-dev
 check: venv-dev
 	$(LOCAL) $(PY) manage.py check
 	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
+	$(LOCAL) $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  DJANGO_ALLOWED_HOSTS=evidence.example.org $(PY) manage.py check --deploy --fail-level WARNING
