@@ -36,8 +36,8 @@ class StudyFilterSet(filters.FilterSet):
         lookup_expr="exact",
         to_field_name="code",
         queryset=Population.objects.all(),
-        distinct=True,
         label="Students",
+        method="filter_population",
     )
     subject = filters.ModelChoiceFilter(
         field_name="subjects",
@@ -101,6 +101,10 @@ class StudyFilterSet(filters.FilterSet):
             "doi",
             "q",
         ]
+
+    def filter_population(self, queryset, name, value):
+        # A study speaks to a population through its sample or through a subgroup result.
+        return queryset.filter(Q(populations=value) | Q(effects__population=value)).distinct()
 
     def filter_text(self, queryset, name, value):
         for word in value.split()[:10]:
