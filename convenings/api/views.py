@@ -5,23 +5,27 @@ pages. Edits carry the `version` read (or an If-Match ETag): a stale one is a 40
 If-Match) with the current version, a missing one a 428.
 """
 
-import re
-
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+from config.concurrency import (
+    CONFLICT,
+    IF_MATCH_PARAM,
+    MISSING_VERSION,
+    etag,
+    expected_version,
+    stale,
+)
 
 from .. import selectors, services
 from ..filters import ConveningFilterSet, FindingFilterSet, SessionFilterSet
@@ -38,50 +42,6 @@ from .serializers import (
     SessionMoveSerializer,
     SessionSerializer,
 )
-
-# The same concurrency contract as the studies API (studies/api/views.py); kept here rather than
-# imported, since one app's API must not reach into another's views.
-
-
-class PreconditionRequired(APIException):
-    status_code = 428
-    default_detail = "Send the version you edited (a `version` field or an If-Match header)."
-    default_code = "precondition_required"
-
-
-IF_MATCH = re.compile(r'^(?:W/)?"?[a-z]*-?\d*-?v?(\d+)"?$')
-IF_MATCH_PARAM = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="The ETag you read (alternative to a `version` field).",
-)
-CONFLICT = OpenApiResponse(
-    description="The record changed since you read it; the body gives the current version."
-)
-MISSING_VERSION = OpenApiResponse(description="No `version` field and no If-Match header.")
-
-
-def etag(kind: str, obj) -> str:
-    return f'"{kind}-{obj.pk}-v{obj.version}"'
-
-
-def expected_version(request, data: dict) -> tuple[int, bool]:
-    """The version the client edited, from the body or If-Match; (version, came_from_header)."""
-    if data.get("version") is not None:
-        return int(data.pop("version")), False
-    data.pop("version", None)
-    match = IF_MATCH.match(request.headers.get("If-Match", "").strip())
-    if match:
-        return int(match.group(1)), True
-    raise PreconditionRequired()
-
-
-def stale(exc: services.StaleVersion, from_header: bool) -> Response:
-    """409 (stale `version`) or 412 (stale If-Match), with the current version to reload."""
-    code = status.HTTP_412_PRECONDITION_FAILED if from_header else status.HTTP_409_CONFLICT
-    return Response({"detail": str(exc), "current_version": exc.current_version}, status=code)
 
 
 def field_errors(exc: DjangoValidationError) -> ValidationError:

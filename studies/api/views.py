@@ -1,11 +1,8 @@
 """Studies API: thin viewsets over the studies services and selectors."""
 
-import re
-
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -18,6 +15,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.concurrency import CONFLICT, IF_MATCH_PARAM, etag, expected_version, stale
 from evidence.stats.effect_sizes import EffectSizeError
 
 from .. import imports, roles, selectors, services
@@ -40,47 +38,6 @@ from .serializers import (
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-
-
-class PreconditionRequired(APIException):
-    status_code = 428
-    default_detail = "Send the version you edited (a `version` field or an If-Match header)."
-    default_code = "precondition_required"
-
-
-IF_MATCH = re.compile(r'^(?:W/)?"?[a-z]*-?\d*-?v?(\d+)"?$')
-IF_MATCH_PARAM = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="The ETag you read (alternative to a `version` field).",
-)
-CONFLICT = OpenApiResponse(
-    description="The record changed since you read it; the body gives the current version."
-)
-
-
-def etag(kind: str, obj) -> str:
-    return f'"{kind}-{obj.pk}-v{obj.version}"'
-
-
-def expected_version(request, data: dict) -> tuple[int, bool]:
-    """The version the client edited, from the body or If-Match; (version, came_from_header)."""
-    if data.get("version") is not None:
-        return int(data.pop("version")), False
-    data.pop("version", None)
-    header = request.headers.get("If-Match", "")
-    match = IF_MATCH.match(header.strip())
-    if match:
-        return int(match.group(1)), True
-    raise PreconditionRequired()
-
-
-def stale(exc: services.StaleVersion, from_header: bool) -> Response:
-    """409 (stale `version`) or 412 (stale If-Match), with the current version to reload."""
-    code = status.HTTP_412_PRECONDITION_FAILED if from_header else status.HTTP_409_CONFLICT
-    return Response({"detail": str(exc), "current_version": exc.current_version}, status=code)
 
 
 def effect_values(data: dict) -> dict:
