@@ -197,6 +197,8 @@ class FindingSerializer(serializers.ModelSerializer):
 
     convening = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     kind = finding_kind(read_only=True)
+    # Blank means "no particular audience": say so in the schema.
+    audience = serializers.ChoiceField(choices=Audience.choices, allow_blank=True, read_only=True)
     elements = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     studies = PublishedStudyIdsField(read_only=True)
 

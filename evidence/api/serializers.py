@@ -35,7 +35,7 @@ class SummarySerializer(serializers.ModelSerializer):
 
     pooled = serializers.SerializerMethodField()
     reasons = ReasonSerializer(many=True)
-    population = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    population = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = EvidenceSummary

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from evidence.stats.effect_sizes import INPUT_KINDS
 from frameworks.models import Element, Facet
 
-from ..constants import EffectInput
+from ..constants import EffectInput, SampleUnit
 from ..identifiers import InvalidDOI, normalize_doi
 from ..models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
 
@@ -24,7 +24,8 @@ class StudySerializer(serializers.ModelSerializer):
     subjects = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     settings = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     elements = serializers.SerializerMethodField()
-    url = serializers.URLField(read_only=True)
+    url = serializers.CharField(read_only=True, help_text="Publication URL, or empty.")
+    sample_unit = serializers.ChoiceField(choices=SampleUnit.choices, allow_blank=True, read_only=True)
     page = serializers.CharField(source="get_absolute_url", read_only=True)
 
     class Meta:
@@ -138,7 +139,7 @@ class EffectSizeSerializer(serializers.ModelSerializer):
     """An effect as reported and as converted to Hedges' g (positive = favorable)."""
 
     input = serializers.CharField(source="input_kind", read_only=True)
-    population = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    population = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = EffectSize

@@ -290,7 +290,7 @@ def test_reml_fisher_scoring_agrees_with_the_reml_fixed_point_iteration(data):
 
 
 def test_reml_prefers_the_interior_maximum_when_zero_is_only_a_local_one():
-    # Found by the property above: the restricted likelihood has a boundary maximum at 0
+    # Found by random search: the restricted likelihood has a boundary maximum at 0
     # (score < 0 there) and a higher interior one near 0.3045.
     yi = np.array(
         [-0.7566, -0.6872, -1.3856, 0.2537, -1.0553, 0.2998, -0.6609, 1.5429, -1.5280, -1.3381]
@@ -302,6 +302,18 @@ def test_reml_prefers_the_interior_maximum_when_zero_is_only_a_local_one():
     assert tau2 > 0.25
     assert _reml_log_likelihood(yi, vi, tau2) > _reml_log_likelihood(yi, vi, 0.0)
     assert tau2 == pytest.approx(_reml_fixed_point(yi, vi, 1.0, mode="aitken"), abs=1e-7)
+
+
+def test_reml_finds_the_higher_interior_maximum_that_scoring_from_a_zero_start_misses():
+    # The Hedges start is 0 and the score there is negative, so metafor's scoring stops at 0;
+    # the restricted likelihood is nevertheless far higher (by ~1) at tau2 = 0.222.
+    yi = np.array([-0.0724, -0.7125, 0.6986, 0.0711, -0.6417, 0.5062, -0.8683, 0.7425, 0.4007])
+    vi = np.array([0.621, 0.321, 0.011, 0.881, 0.701, 0.821, 0.691, 0.011, 0.601])
+    assert max(0.0, np.var(yi, ddof=1) - vi.mean()) == 0
+    assert _score_and_information(yi, vi, 0.0, reml=True)[0] < 0
+    tau2 = pool(yi, vi).tau2
+    assert tau2 == pytest.approx(0.2220, abs=1e-4)
+    assert _reml_log_likelihood(yi, vi, tau2) > _reml_log_likelihood(yi, vi, 0.0) + 0.9
 
 
 def test_reml_falls_back_to_a_bracketed_root_when_scoring_runs_out_of_iterations():
