@@ -25,7 +25,9 @@ class StudySerializer(serializers.ModelSerializer):
     settings = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     elements = serializers.SerializerMethodField()
     url = serializers.CharField(read_only=True, help_text="Publication URL, or empty.")
-    sample_unit = serializers.ChoiceField(choices=SampleUnit.choices, allow_blank=True, read_only=True)
+    sample_unit = serializers.ChoiceField(
+        choices=SampleUnit.choices, allow_blank=True, read_only=True
+    )
     page = serializers.CharField(source="get_absolute_url", read_only=True)
 
     class Meta:
