@@ -28,8 +28,15 @@ def component_detail(request, code: str):
 
 def element_detail(request, code: str):
     element = selectors.element_by_code(code)
-    study_filter, studies = element_study_list(element, request.GET)
-    context = {"element": element, "filter": study_filter, "studies": studies}
+    study_filter, page = element_study_list(element, request.GET)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "element": element,
+        "filter": study_filter,
+        "page": page,
+        "query": params.urlencode(),
+    }
     if request.htmx:
         return render(request, "frameworks/_element_studies.html", context)
     summaries = element_summaries(element)

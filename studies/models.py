@@ -66,7 +66,8 @@ class StudyQuerySet(models.QuerySet):
         return self.filter(status=ReviewStatus.PUBLISHED)
 
     def for_element(self, element) -> "StudyQuerySet":
-        return self.filter(tags__element=element).distinct()
+        # A semi-join, not a join + DISTINCT: counts and pages stay cheap at 100,000 studies.
+        return self.filter(pk__in=StudyTag.objects.filter(element=element).values("study_id"))
 
     def visible_to(self, user) -> "StudyQuerySet":
         """What a user may see: the public sees published studies, researchers also their own."""

@@ -8,8 +8,10 @@ from .models import Study
 ELEMENT_FILTERS = ("grade_band", "population", "design", "outcome_domain", "essa_tier")
 
 
-def element_study_list(element, params):
-    """The published studies behind an element, filtered by the educator's choices (and the form)."""
+def element_study_list(element, params, *, per_page: int = 25):
+    """One page of the published studies behind an element, filtered by the educator's choices."""
+    from django.core.paginator import Paginator
+
     from .filters import StudyFilterSet
 
     data = {
@@ -20,12 +22,14 @@ def element_study_list(element, params):
     queryset = (
         Study.objects.published()
         .for_element(element)
-        .prefetch_related("grade_bands", "populations")
-        .order_by(F("essa_tier").asc(nulls_last=True), "-year", "title")
+        .only("id", "title", "authors", "year", "venue", "design", "essa_tier")
+        .prefetch_related("grade_bands")
+        .order_by(F("essa_tier").asc(nulls_last=True), "-year", "title", "pk")
     )
     study_filter = StudyFilterSet(data, queryset=queryset)
-    studies = list(study_filter.qs) if study_filter.is_valid() else []
-    return study_filter, studies
+    studies = study_filter.qs if study_filter.is_valid() else queryset.none()
+    # Paged: an element can have thousands of studies; the page stays a bounded amount of work.
+    return study_filter, Paginator(studies, per_page).get_page(params.get("page"))
 
 
 def published_study(pk: int) -> Study:
