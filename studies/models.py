@@ -61,6 +61,33 @@ class Setting(Vocabulary):
     """Where the practice happened (urban, rural, online, out of school, ...)."""
 
 
+# The fields a person edits on a study, in form order: citation, design and sample, vocabularies,
+# quality. The API's input and output, and the backup, all start from this one list.
+STUDY_CITATION_AND_DESIGN_FIELDS = (
+    "title",
+    "authors",
+    "year",
+    "venue",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "url",
+    "abstract",
+    "publication_type",
+    "design",
+    "sample_size",
+    "sample_unit",
+    "n_sites",
+    "country",
+)
+STUDY_VOCABULARY_FIELDS = ("grade_bands", "populations", "subjects", "settings")
+STUDY_QUALITY_FIELDS = ("wwc_rating", "attrition", "baseline_equivalence")
+STUDY_EDITABLE_FIELDS = (
+    STUDY_CITATION_AND_DESIGN_FIELDS + STUDY_VOCABULARY_FIELDS + STUDY_QUALITY_FIELDS
+)
+
+
 class StudyQuerySet(models.QuerySet):
     def published(self) -> "StudyQuerySet":
         return self.filter(status=ReviewStatus.PUBLISHED)

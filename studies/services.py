@@ -17,7 +17,17 @@ from frameworks.services import upsert_row
 
 from .constants import ACHIEVEMENT_DOMAINS, ReviewStatus
 from .identifiers import normalize_doi, normalize_title
-from .models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
+from .models import (
+    STUDY_CITATION_AND_DESIGN_FIELDS,
+    STUDY_QUALITY_FIELDS,
+    EffectSize,
+    GradeBand,
+    Population,
+    Setting,
+    Study,
+    StudyTag,
+    Subject,
+)
 
 VOCABULARY_FIELDS = {
     "grade_bands": GradeBand,
@@ -524,25 +534,8 @@ BACKUP_FORMAT = "evidence-base-studies"
 BACKUP_VERSION = 1
 # What a backup keeps of each row; users go by username, vocabularies, elements and facets by code.
 STUDY_BACKUP_FIELDS = (
-    "title",
-    "authors",
-    "year",
-    "venue",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "url",
-    "abstract",
-    "publication_type",
-    "design",
-    "sample_size",
-    "sample_unit",
-    "n_sites",
-    "country",
-    "wwc_rating",
-    "attrition",
-    "baseline_equivalence",
+    *STUDY_CITATION_AND_DESIGN_FIELDS,
+    *STUDY_QUALITY_FIELDS,
     "essa_tier",
     "essa_reason",
     "status",

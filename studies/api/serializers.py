@@ -7,7 +7,16 @@ from frameworks.models import Element, Facet
 
 from ..constants import EffectInput, SampleUnit
 from ..identifiers import InvalidDOI, normalize_doi
-from ..models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
+from ..models import (
+    STUDY_EDITABLE_FIELDS,
+    EffectSize,
+    GradeBand,
+    Population,
+    Setting,
+    Study,
+    StudyTag,
+    Subject,
+)
 
 
 def _codes(model):
@@ -34,29 +43,7 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = [
             "id",
-            "title",
-            "authors",
-            "year",
-            "venue",
-            "volume",
-            "issue",
-            "pages",
-            "doi",
-            "url",
-            "abstract",
-            "publication_type",
-            "design",
-            "sample_size",
-            "sample_unit",
-            "n_sites",
-            "country",
-            "grade_bands",
-            "populations",
-            "subjects",
-            "settings",
-            "wwc_rating",
-            "attrition",
-            "baseline_equivalence",
+            *STUDY_EDITABLE_FIELDS,
             "essa_tier",
             "essa_reason",
             "status",
@@ -95,29 +82,7 @@ class StudyInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
         fields = [
-            "title",
-            "authors",
-            "year",
-            "venue",
-            "volume",
-            "issue",
-            "pages",
-            "doi",
-            "url",
-            "abstract",
-            "publication_type",
-            "design",
-            "sample_size",
-            "sample_unit",
-            "n_sites",
-            "country",
-            "grade_bands",
-            "populations",
-            "subjects",
-            "settings",
-            "wwc_rating",
-            "attrition",
-            "baseline_equivalence",
+            *STUDY_EDITABLE_FIELDS,
             "version",
         ]
 
