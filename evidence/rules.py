@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .stats.meta import PooledResult
 
 RULES_VERSION = 1
@@ -121,7 +123,7 @@ def design_level(study: StudyFacts) -> tuple[int | None, str]:
 
 def study_tier(study: StudyFacts) -> TierDecision:
     """ESSA tier of one study from its design, WWC rating, sample, sites and effects (§3)."""
-    return _tier(
+    return tier_decision(
         study.design,
         study.wwc_rating,
         study.sample_size,
@@ -133,12 +135,31 @@ def study_tier(study: StudyFacts) -> TierDecision:
     )
 
 
-@functools.lru_cache(maxsize=65536)
-def _tier(
+def tier_decision(
     design, wwc_rating, sample_size, sample_unit, n_sites, favorable, unfavorable, has_effects
 ) -> TierDecision:
-    # Cached: the decision depends on these few facts only, and a recompute asks for it for
-    # every study in every summary it belongs to.
+    """ESSA tier from the few facts it depends on (cached: most studies share them).
+
+    The sample figures are quoted only for a design that earns Tier 1-2; for any other study
+    only whether it is large and multi-site matters, so the cache key keeps just that.
+    """
+    large = (
+        sample_unit in ("students", "")
+        and (sample_size or 0) >= MIN_STUDENTS
+        and (n_sites or 0) >= MIN_SITES
+    )
+    if not (large and wwc_rating in MEETS_STANDARDS and design in RANDOMIZED | QUASI_EXPERIMENTAL):
+        sample_size, n_sites = (MIN_STUDENTS, MIN_SITES) if large else (None, None)
+        sample_unit = "students"
+    return _tier_decision(
+        design, wwc_rating, sample_size, sample_unit, n_sites, favorable, unfavorable, has_effects
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _tier_decision(
+    design, wwc_rating, sample_size, sample_unit, n_sites, favorable, unfavorable, has_effects
+) -> TierDecision:
     study = StudyFacts(0, design, wwc_rating, sample_size, sample_unit, n_sites)
     level, described = design_level(study)
     if level is None:
@@ -199,7 +220,43 @@ class RatingDecision:
     rule: int
     reasons: tuple[Reason, ...]
     next_level: dict[str, Any]
-    tiers: dict[int, TierDecision]
+
+
+@dataclass(frozen=True)
+class StudySet:
+    """The studies of one unit being rated, as columns: one entry per study.
+
+    Columns rather than objects because a recompute rates hundreds of units of thousands of
+    studies each. ``tier`` and ``level`` hold 0 for "none".
+    """
+
+    ids: np.ndarray
+    synthesis: np.ndarray
+    tier: np.ndarray
+    level: np.ndarray
+    favorable: np.ndarray
+    unfavorable: np.ndarray
+    significant: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    @classmethod
+    def from_facts(cls, studies: Sequence[StudyFacts]) -> "StudySet":
+        decisions = [study_tier(s) for s in studies]
+
+        def column(values, dtype) -> np.ndarray:
+            return np.fromiter(values, dtype=dtype, count=len(studies))
+
+        return cls(
+            ids=column((s.study_id for s in studies), np.int64),
+            synthesis=column((s.is_synthesis for s in studies), bool),
+            tier=column((d.tier or 0 for d in decisions), np.int8),
+            level=column((d.design_level or 0 for d in decisions), np.int8),
+            favorable=column((s.has_favorable for s in studies), bool),
+            unfavorable=column((s.has_unfavorable for s in studies), bool),
+            significant=column((s.has_significant for s in studies), bool),
+        )
 
 
 NEXT_TIER_1_2 = (
@@ -210,10 +267,6 @@ NEXT_TIER_1 = (
     f"a randomized study that meets WWC standards without reservations, with at least "
     f"{MIN_STUDENTS} students across at least {MIN_SITES} sites, finding a significant favorable effect"
 )
-
-
-def _ids(studies: Sequence[StudyFacts]) -> tuple[int, ...]:
-    return tuple(sorted(s.study_id for s in studies))
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -229,33 +282,53 @@ def rate_element(
     *,
     pool_studies: Callable[[Sequence[StudyFacts]], PooledResult | None],
     population_label: str = "",
-    tiers: dict[int, TierDecision] | None = None,
+) -> RatingDecision:
+    """:func:`rate_study_set` for a list of studies; ``pool_studies`` gets the studies to pool."""
+    return rate_study_set(
+        StudySet.from_facts(studies),
+        pool_studies=lambda mask: pool_studies(
+            [s for s, keep in zip(studies, mask, strict=True) if keep]
+        ),
+        population_label=population_label,
+    )
+
+
+def rate_study_set(
+    studies: StudySet,
+    *,
+    pool_studies: Callable[[np.ndarray], PooledResult | None],
+    population_label: str = "",
 ) -> RatingDecision:
     """The element's rating by the first rule that applies (§4), with its reasons and next level.
 
-    ``pool_studies`` pools the given studies' effects (one per study); it is used for the
-    'strong' condition that the Tier 1-2 studies' pooled effect is favorable and significant.
+    ``pool_studies`` pools the effects (one per study) of the studies selected by a boolean
+    mask; it is used for the 'strong' condition that the Tier 1-2 studies' pooled effect is
+    favorable and significant.
     """
-    primary = [s for s in studies if not s.is_synthesis]
-    if tiers is None:
-        tiers = {s.study_id: study_tier(s) for s in studies}
-    level = {s.study_id: tiers[s.study_id].design_level for s in primary}
-    tier = {s.study_id: tiers[s.study_id].tier for s in primary}
+    primary = ~studies.synthesis
+    tier, level = studies.tier, studies.level
     for_whom = f" for {population_label}" if population_label else ""
 
-    tier12 = [s for s in primary if tier[s.study_id] in (1, 2)]
-    tier1 = [s for s in primary if tier[s.study_id] == 1]
-    tier3 = [s for s in primary if tier[s.study_id] == 3]
-    level13 = [s for s in primary if (level[s.study_id] or 9) <= 3]
-    level12 = [s for s in primary if (level[s.study_id] or 9) <= 2]
-    fav13 = [s for s in level13 if s.has_favorable]
-    unfav13 = [s for s in level13 if s.has_unfavorable]
-    unfav12 = [s for s in level12 if s.has_unfavorable]
+    tier12 = primary & ((tier == 1) | (tier == 2))
+    tier1 = primary & (tier == 1)
+    tier3 = primary & (tier == 3)
+    level13 = primary & (level >= 1) & (level <= 3)
+    level12 = primary & (level >= 1) & (level <= 2)
+    fav13 = level13 & studies.favorable
+    unfav13 = level13 & studies.unfavorable
+    unfav12 = level12 & studies.unfavorable
+
+    def _ids(mask: np.ndarray | None = None) -> tuple[int, ...]:
+        chosen = studies.ids if mask is None else studies.ids[mask]
+        return tuple(np.sort(chosen).tolist())
+
+    def _n(mask: np.ndarray) -> int:
+        return int(np.count_nonzero(mask))
 
     def next_level(target: str, text: str) -> dict[str, Any]:
         return {"rating": target, "text": text[0].upper() + text[1:] + for_whom + "."}
 
-    if not studies:
+    if not len(studies):
         return RatingDecision(
             "no_evidence",
             1,
@@ -266,16 +339,15 @@ def rate_element(
                 ),
             ),
             next_level("emerging", "at least one published study tagged to this element"),
-            tiers,
         )
     count = Reason(
         "studies_considered",
         f"{_plural(len(studies), 'published study', 'published studies')}{for_whom}, "
-        f"{_plural(len(tier12), 'at Tier 1-2', 'at Tier 1-2')}, {len(tier3)} at Tier 3.",
-        _ids(studies),
-        {"k_studies": len(studies), "tier_1_2": len(tier12), "tier_3": len(tier3)},
+        f"{_plural(_n(tier12), 'at Tier 1-2', 'at Tier 1-2')}, {_n(tier3)} at Tier 3.",
+        _ids(),
+        {"k_studies": len(studies), "tier_1_2": _n(tier12), "tier_3": _n(tier3)},
     )
-    if fav13 and unfav13:
+    if fav13.any() and unfav13.any():
         return RatingDecision(
             "mixed",
             2,
@@ -283,17 +355,17 @@ def rate_element(
                 Reason(
                     "mixed_results",
                     "Rigorous studies disagree: some find significant favorable effects, others significant unfavorable ones.",
-                    _ids(fav13 + unfav13),
-                    {"favorable": len(fav13), "unfavorable": len(unfav13)},
+                    _ids(fav13 | unfav13),
+                    {"favorable": _n(fav13), "unfavorable": _n(unfav13)},
                 ),
                 Reason(
                     "favorable_studies",
-                    f"{_plural(len(fav13), 'study', 'studies')} with a significant favorable effect.",
+                    f"{_plural(_n(fav13), 'study', 'studies')} with a significant favorable effect.",
                     _ids(fav13),
                 ),
                 Reason(
                     "unfavorable_studies",
-                    f"{_plural(len(unfav13), 'study', 'studies')} with a significant unfavorable effect.",
+                    f"{_plural(_n(unfav13), 'study', 'studies')} with a significant unfavorable effect.",
                     _ids(unfav13),
                 ),
                 count,
@@ -301,9 +373,8 @@ def rate_element(
             next_level(
                 "moderate", f"further Tier 1-2 evidence that resolves the conflict: {NEXT_TIER_1_2}"
             ),
-            tiers,
         )
-    if len(tier12) >= 2 and tier1 and not unfav12:
+    if _n(tier12) >= 2 and tier1.any() and not unfav12.any():
         pooled = pool_studies(tier12)
         if pooled is not None and pooled.estimate > 0 and pooled.ci_low > 0:
             return RatingDecision(
@@ -312,9 +383,9 @@ def rate_element(
                 (
                     Reason(
                         "tier_1_2_studies",
-                        f"{_plural(len(tier12), 'study', 'studies')} at ESSA Tier 1-2, {len(tier1)} of them at Tier 1.",
+                        f"{_plural(_n(tier12), 'study', 'studies')} at ESSA Tier 1-2, {_n(tier1)} of them at Tier 1.",
                         _ids(tier12),
-                        {"tier_1_2": len(tier12), "tier_1": len(tier1)},
+                        {"tier_1_2": _n(tier12), "tier_1": _n(tier1)},
                     ),
                     Reason(
                         "pooled_favorable",
@@ -333,12 +404,11 @@ def rate_element(
                     count,
                 ),
                 {},
-                tiers,
             )
-    if tier12 and not unfav12:
-        if len(tier12) >= 2 and tier1:
+    if tier12.any() and not unfav12.any():
+        if _n(tier12) >= 2 and tier1.any():
             needed = "Tier 1-2 studies whose combined effect is significant and favorable"
-        elif not tier1:
+        elif not tier1.any():
             needed = NEXT_TIER_1
         else:
             needed = f"one more {NEXT_TIER_1_2}"
@@ -348,9 +418,9 @@ def rate_element(
             (
                 Reason(
                     "tier_1_2_studies",
-                    f"{_plural(len(tier12), 'study', 'studies')} at ESSA Tier 1-2 (randomized or quasi-experimental, meeting standards, large and multi-site, significant favorable effect).",
+                    f"{_plural(_n(tier12), 'study', 'studies')} at ESSA Tier 1-2 (randomized or quasi-experimental, meeting standards, large and multi-site, significant favorable effect).",
                     _ids(tier12),
-                    {"tier_1_2": len(tier12), "tier_1": len(tier1)},
+                    {"tier_1_2": _n(tier12), "tier_1": _n(tier1)},
                 ),
                 Reason(
                     "no_unfavorable", "No Tier 1-2 study finds a significant unfavorable effect."
@@ -358,39 +428,36 @@ def rate_element(
                 count,
             ),
             next_level("strong", needed),
-            tiers,
         )
-    if tier3 and not unfav13:
+    if tier3.any() and not unfav13.any():
         return RatingDecision(
             "promising",
             5,
             (
                 Reason(
                     "tier_3_studies",
-                    f"{_plural(len(tier3), 'study', 'studies')} at ESSA Tier 3 (a significant favorable effect from a correlational study with controls, or a smaller experiment).",
+                    f"{_plural(_n(tier3), 'study', 'studies')} at ESSA Tier 3 (a significant favorable effect from a correlational study with controls, or a smaller experiment).",
                     _ids(tier3),
-                    {"tier_3": len(tier3)},
+                    {"tier_3": _n(tier3)},
                 ),
                 count,
             ),
             next_level("moderate", NEXT_TIER_1_2),
-            tiers,
         )
-    if len(level12) >= 2 and not any(s.has_significant for s in level12):
+    if _n(level12) >= 2 and not studies.significant[level12].any():
         return RatingDecision(
             "no_detectable_effect",
             6,
             (
                 Reason(
                     "null_rigorous_studies",
-                    f"{_plural(len(level12), 'rigorous study', 'rigorous studies')} (Tier 1-2 designs) found no significant effect either way.",
+                    f"{_plural(_n(level12), 'rigorous study', 'rigorous studies')} (Tier 1-2 designs) found no significant effect either way.",
                     _ids(level12),
-                    {"design_level_1_2": len(level12)},
+                    {"design_level_1_2": _n(level12)},
                 ),
                 count,
             ),
             next_level("moderate", NEXT_TIER_1_2),
-            tiers,
         )
     return RatingDecision(
         "emerging",
@@ -399,7 +466,7 @@ def rate_element(
             Reason(
                 "rationale_only",
                 "The published studies show a rationale or promise but no significant favorable effect from a controlled design yet.",
-                _ids(studies),
+                _ids(),
                 {"k_studies": len(studies)},
             ),
             count,
@@ -408,5 +475,4 @@ def rate_element(
             "promising",
             "a study with a significant favorable effect from an experiment, a quasi-experiment or a correlational design with statistical controls",
         ),
-        tiers,
     )

@@ -4,31 +4,31 @@ The numbers come from the pure functions in ``evidence.stats`` and ``evidence.ru
 feeds them published data and stores what they return, atomically per element.
 """
 
+import dataclasses
 import json
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from frameworks.models import Element
-from studies.constants import ReviewStatus
-from studies.models import EffectSize, Population, Study, StudyTag
+from studies.models import EffectSize, Population, Study
 
 from . import rules
 from .constants import JobState
 from .models import DirtyElement, EvidenceHistory, EvidenceSummary, RecomputeJob
+from .published import PublishedEvidence, Unit, published_evidence_load
 from .stats.meta import PooledResult, pool
 
 logger = logging.getLogger(__name__)
 
-# Correlation assumed between a study's different outcomes when forming its composite (§2).
-COMPOSITE_RHO = 0.5
-Z_95 = 1.959963984540054
 POOLED_FIELDS = (
     "method",
     "ci_method",
@@ -46,57 +46,9 @@ POOLED_FIELDS = (
     "q",
     "q_p",
 )
-
-
-# Scope of a summary: (outcome domain or "" for all, population id or None for the whole sample).
-Scope = tuple[str, int | None]
-OVERALL: Scope = ("", None)
+Z_95 = 1.959963984540054
 # The forest plot shows the studies with the largest weights; the rest are summarised in words.
 FOREST_MAX_ROWS = 50
-
-
-@dataclass
-class _StudyRow:
-    """A published study with everything the rules and the forest plot need."""
-
-    id: int
-    design: str
-    wwc_rating: str
-    sample_size: int | None
-    sample_unit: str
-    n_sites: int | None
-    label: str
-    essa_tier: int | None = None
-    essa_reason: dict = field(default_factory=dict)
-    scopes: dict[Scope, list[rules.EffectFacts]] = field(default_factory=dict)
-    _facts: dict[Scope, rules.StudyFacts] = field(default_factory=dict)
-    _tiers: dict[Scope, rules.TierDecision] = field(default_factory=dict)
-
-    def tier(self, scope: Scope) -> rules.TierDecision:
-        """The study's tier on the effects in scope (cached: a study sits in many summaries)."""
-        if scope not in self._tiers:
-            self._tiers[scope] = rules.study_tier(self.facts(scope))
-        return self._tiers[scope]
-
-    def add_effect(self, domain: str, population: int | None, effect: rules.EffectFacts) -> None:
-        if population is None:
-            self.scopes.setdefault(OVERALL, []).append(effect)
-            self.scopes.setdefault((domain, None), []).append(effect)
-        else:
-            self.scopes.setdefault(("", population), []).append(effect)
-
-    def facts(self, scope: Scope) -> rules.StudyFacts:
-        if scope not in self._facts:
-            self._facts[scope] = rules.StudyFacts(
-                study_id=self.id,
-                design=self.design,
-                wwc_rating=self.wwc_rating,
-                sample_size=self.sample_size,
-                sample_unit=self.sample_unit,
-                n_sites=self.n_sites,
-                effects=tuple(self.scopes.get(scope, ())),
-            )
-        return self._facts[scope]
 
 
 def _label(authors: list, year: int, venue: str) -> str:
@@ -111,133 +63,85 @@ def _label(authors: list, year: int, venue: str) -> str:
     return f"{names[0]} et al. ({year})"
 
 
-def _load_studies(element_ids: Sequence[int] | None) -> dict[int, list[_StudyRow]]:
-    """Published studies per element, with their effects, in three queries whatever the size."""
-    tags = StudyTag.objects.filter(study__status=ReviewStatus.PUBLISHED)
-    studies = Study.objects.published()
-    effects = EffectSize.objects.filter(study__status=ReviewStatus.PUBLISHED, g__isnull=False)
-    if element_ids is not None:
-        tags = tags.filter(element_id__in=element_ids)
-        # A subquery rather than a join: no DISTINCT over a large result.
-        tagged = StudyTag.objects.filter(element_id__in=element_ids).values("study_id")
-        studies = studies.filter(pk__in=tagged)
-        effects = effects.filter(study_id__in=tagged)
-    rows: dict[int, _StudyRow] = {}
-    for pk, design, wwc, n, unit, sites, authors, year, venue, tier, reason in studies.values_list(
-        "id",
-        "design",
-        "wwc_rating",
-        "sample_size",
-        "sample_unit",
-        "n_sites",
-        "authors",
-        "year",
-        "venue",
-        "essa_tier",
-        "essa_reason",
-    ).order_by():
-        rows[pk] = _StudyRow(
-            pk, design, wwc, n, unit, sites, _label(authors, year, venue), tier, reason
-        )
-    for study_id, domain, population, subgroup, g, v, sig in effects.values_list(
-        "study_id", "outcome_domain", "population_id", "subgroup", "g", "variance", "significant"
-    ).order_by("study_id", "id"):
-        row = rows.get(study_id)
-        # A subgroup labelled without a population is neither whole-sample nor a population.
-        if row is None or (subgroup and population is None):
-            continue
-        row.add_effect(domain, population, rules.EffectFacts(g, v, sig, domain))
-    by_element: dict[int, list[_StudyRow]] = defaultdict(list)
-    seen: set[tuple[int, int]] = set()
-    for pair in tags.values_list("element_id", "study_id").order_by("element_id", "study_id"):
-        if pair not in seen and pair[1] in rows:
-            seen.add(pair)
-            by_element[pair[0]].append(rows[pair[1]])
-    return by_element
-
-
-def _composite(effects: list[tuple[float, float]]) -> tuple[float, float]:
-    """Mean g and its variance for one study's several outcomes, correlated at COMPOSITE_RHO.
-
-    (1/m²)·ΣᵢΣⱼ ρᵢⱼ√(vᵢvⱼ) with a single ρ is (1/m²)·((1−ρ)·Σv + ρ·(Σ√v)²); same as
-    ``stats.meta.composite``, in closed form because it runs once per study per summary.
-    """
-    m = len(effects)
-    if m == 1:
-        return effects[0]
-    sum_v = sum(v for _, v in effects)
-    sum_sd = sum(math.sqrt(v) for _, v in effects)
-    variance = ((1 - COMPOSITE_RHO) * sum_v + COMPOSITE_RHO * sum_sd * sum_sd) / (m * m)
-    return sum(g for g, _ in effects) / m, variance
-
-
-def _study_effect(facts: rules.StudyFacts) -> tuple[float, float] | None:
-    """One effect per study for pooling: the composite of its effects with a known variance."""
-    usable = [(e.g, e.variance) for e in facts.effects if e.g is not None and e.variance]
-    return _composite(usable) if usable else None
-
-
-def _pool(
-    facts: Sequence[rules.StudyFacts],
-) -> tuple[PooledResult | None, list[tuple[rules.StudyFacts, float, float]]]:
-    per_study = [(f, *eff) for f in facts if not f.is_synthesis and (eff := _study_effect(f))]
-    if not per_study:
-        return None, []
+def _pool(evidence: PublishedEvidence, rows: np.ndarray) -> tuple[PooledResult | None, np.ndarray]:
+    """Pool one composite effect per primary study (syntheses are shown, never pooled)."""
+    studies = evidence.row_study[rows]
+    usable = rows[~evidence.synthesis[studies] & ~np.isnan(evidence.v[rows])]
+    if not usable.size:
+        return None, usable
     result = pool(
-        [g for _, g, _ in per_study],
-        [v for _, _, v in per_study],
+        evidence.g[usable],
+        evidence.v[usable],
         method=settings.EVIDENCE_TAU2_METHOD,
         ci_method=settings.EVIDENCE_CI_METHOD,
     )
-    return result, per_study
+    return result, usable
 
 
-def _forest(per_study, pooled: PooledResult | None, labels: dict[int, str], tiers) -> list[dict]:
-    """Rows of the forest plot: each study's g with its 95% CI and its weight in the pooled mean."""
+def _forest(
+    evidence: PublishedEvidence, pooled: PooledResult | None, rows: np.ndarray
+) -> list[dict]:
+    """Rows of the forest plot: each study's g with its 95% CI and its weight in the pooled mean.
+
+    Labels are filled in afterwards, for the shown studies only (see ``_label_forests``).
+    """
     if pooled is None:
         return []
-    tau2 = pooled.tau2 or 0.0
-    weights = [1.0 / (v + tau2) for _, _, v in per_study]
-    total = sum(weights)
-    rows = []
-    for (facts, g, v), w in zip(per_study, weights, strict=True):
-        half = Z_95 * math.sqrt(v)
-        rows.append(
-            {
-                "study_id": facts.study_id,
-                "label": labels[facts.study_id],
-                "g": g,
-                "ci_low": g - half,
-                "ci_high": g + half,
-                "weight": 100.0 * w / total,
-                "tier": tiers[facts.study_id].tier,
-            }
-        )
-    rows.sort(key=lambda r: -r["weight"])
-    return rows[:FOREST_MAX_ROWS]
+    g, v = evidence.g[rows], evidence.v[rows]
+    weights = 1.0 / (v + (pooled.tau2 or 0.0))
+    shares = 100.0 * weights / weights.sum()
+    half = Z_95 * np.sqrt(v)
+    shown = np.argsort(-shares, kind="stable")[:FOREST_MAX_ROWS]
+    ids = evidence.study_ids[evidence.row_study[rows]]
+    tiers = evidence.tier[rows]
+    return [
+        {
+            "study_id": int(ids[i]),
+            "label": "",
+            "g": float(g[i]),
+            "ci_low": float(g[i] - half[i]),
+            "ci_high": float(g[i] + half[i]),
+            "weight": float(shares[i]),
+            "tier": int(tiers[i]) or None,
+        }
+        for i in shown.tolist()
+    ]
+
+
+def _label_forests(summaries: Iterable[EvidenceSummary]) -> None:
+    """Label every forest row with its study's short citation, in one query."""
+    summaries = list(summaries)
+    ids = {row["study_id"] for s in summaries for row in s.forest}
+    labels = {
+        pk: _label(authors, year, venue)
+        for pk, authors, year, venue in Study.objects.filter(pk__in=ids)
+        .values_list("id", "authors", "year", "venue")
+        .order_by()
+    }
+    for summary in summaries:
+        for row in summary.forest:
+            row["label"] = labels[row["study_id"]]
 
 
 def _summary(
-    element_id: int, scope: Scope, studies: list[_StudyRow], population_label: str, now
+    evidence: PublishedEvidence, unit: Unit, population_label: str, now
 ) -> EvidenceSummary:
-    facts = [row.facts(scope) for row in studies]
-    pooled, per_study = _pool(facts)
-    decision = rules.rate_element(
-        facts,
-        pool_studies=lambda subset: _pool(subset)[0],
+    pooled, pooled_rows = _pool(evidence, unit.rows)
+    decision = rules.rate_study_set(
+        evidence.study_set(unit.rows),
+        pool_studies=lambda mask: _pool(evidence, unit.rows[mask])[0],
         population_label=population_label,
-        tiers={row.id: row.tier(scope) for row in studies},
     )
     summary = EvidenceSummary(
-        element_id=element_id,
-        outcome_domain=scope[0],
-        population_id=scope[1],
+        element_id=unit.element_id,
+        outcome_domain=unit.scope[0],
+        population_id=unit.scope[1],
         rating=decision.rating,
         reasons=[{"rule": decision.rule, **r.as_dict()} for r in decision.reasons],
         next_level=decision.next_level,
-        k_studies=len(facts),
-        total_n=sum(row.sample_size or 0 for row in studies),
-        forest=_forest(per_study, pooled, {row.id: row.label for row in studies}, decision.tiers),
+        k_studies=int(unit.rows.size),
+        total_n=int(evidence.students[evidence.row_study[unit.rows]].sum()),
+        forest=_forest(evidence, pooled, pooled_rows),
         rules_version=rules.RULES_VERSION,
         computed_at=now,
     )
@@ -248,19 +152,13 @@ def _summary(
 
 
 def _summaries_for(
-    element_id: int, studies: list[_StudyRow], populations: dict[int, str], now
+    evidence: PublishedEvidence, element_id: int, populations: dict[int, str], now
 ) -> list[EvidenceSummary]:
     """The element's overall summary, one per outcome domain, one per population with subgroup effects."""
-    in_scope: dict[Scope, list[_StudyRow]] = defaultdict(list)
-    for row in studies:
-        for scope in row.scopes:
-            if scope != OVERALL:
-                in_scope[scope].append(row)
-    out = [_summary(element_id, OVERALL, studies, "", now)]
-    for scope in sorted(in_scope, key=lambda s: (s[1] is not None, s[0], s[1] or 0)):
-        label = populations[scope[1]] if scope[1] is not None else ""
-        out.append(_summary(element_id, scope, in_scope[scope], label, now))
-    return out
+    return [
+        _summary(evidence, unit, populations[unit.scope[1]] if unit.scope[1] else "", now)
+        for unit in evidence.units(element_id)
+    ]
 
 
 def _changed(old: EvidenceSummary | None, new: EvidenceSummary) -> bool:
@@ -312,11 +210,10 @@ def _store(element_id: int, summaries: list[EvidenceSummary]) -> int:
 
 def element_evidence_recompute(*, element_id: int) -> EvidenceSummary:
     """Recompute one element's summaries from published data and store them; returns the overall one."""
-    by_element = _load_studies([element_id])
+    evidence = published_evidence_load([element_id])
     populations = dict(Population.objects.values_list("id", "label"))
-    summaries = _summaries_for(
-        element_id, by_element.get(element_id, []), populations, timezone.now()
-    )
+    summaries = _summaries_for(evidence, element_id, populations, timezone.now())
+    _label_forests(summaries)
     _store(element_id, summaries)
     return summaries[0]
 
@@ -351,19 +248,24 @@ def evidence_recompute_all(
         )
     try:
         started = timezone.now()
-        by_element = _load_studies(None)
+        evidence = published_evidence_load()
         populations = dict(Population.objects.values_list("id", "label"))
+        computed = {e.pk: _summaries_for(evidence, e.pk, populations, started) for e in elements}
+        _label_forests(s for summaries in computed.values() for s in summaries)
         for done, element in enumerate(elements, start=1):
-            _store(
-                element.pk,
-                _summaries_for(element.pk, by_element.get(element.pk, []), populations, started),
-            )
+            _store(element.pk, computed[element.pk])
             DirtyElement.objects.filter(element_id=element.pk, marked_at__lte=started).delete()
             if job:
                 RecomputeJob.objects.filter(pk=job.pk).update(done=done)
             if progress:
                 progress(done, len(elements), element)
-        _store_tiers({row.id: row for rows in by_element.values() for row in rows}.values())
+        _store_tiers(
+            {
+                pk: evidence.overall_tier(position)
+                for position, pk in enumerate(evidence.study_ids.tolist())
+            },
+            evidence.stored_tiers(),
+        )
     except Exception as exc:
         if job:
             RecomputeJob.objects.filter(pk=job.pk).update(
@@ -377,33 +279,42 @@ def evidence_recompute_all(
     return len(elements)
 
 
-def _store_tiers(rows: Iterable[_StudyRow]) -> int:
-    """Store the ESSA tier (and its reason) of each study whose tier changed."""
-    changed: dict[str, list[int]] = defaultdict(list)
-    decisions: dict[str, dict] = {}
-    for row in rows:
-        decision = row.tier(OVERALL).as_dict()
-        if row.essa_tier != decision["tier"] or row.essa_reason != decision:
-            key = json.dumps(decision, sort_keys=True)
-            decisions[key] = decision
-            changed[key].append(row.id)
-    # A few distinct decisions cover every study: one UPDATE each (bulk_update's CASE per row is
+def _store_tiers(
+    decisions: dict[int, rules.TierDecision], stored: dict[int, tuple[int | None, str]]
+) -> int:
+    """Store the ESSA tier (and its reason) of each study whose tier changed.
+
+    ``stored`` holds each study's current tier and reason (as JSON text: each distinct reason
+    is decoded once, most studies share one).
+    """
+    decoded: dict[str, dict] = {}
+    as_dict: dict[int, dict] = {}
+    changed: dict[int, list[int]] = defaultdict(list)
+    for pk, decision in decisions.items():
+        tier, text = stored[pk]
+        if text not in decoded:
+            decoded[text] = json.loads(text) if text else {}
+        if id(decision) not in as_dict:
+            as_dict[id(decision)] = decision.as_dict()
+        if tier != decision.tier or decoded[text] != as_dict[id(decision)]:
+            changed[id(decision)].append(pk)
+    # A few distinct decisions cover most studies: one UPDATE each (bulk_update's CASE per row is
     # slow at scale). A derived field, not an edit: no save(), no version bump, no audit row.
-    for key, ids in changed.items():
-        for start in range(0, len(ids), 10_000):
-            Study.objects.filter(pk__in=ids[start : start + 10_000]).update(
-                essa_tier=decisions[key]["tier"], essa_reason=decisions[key]
+    for key, pks in changed.items():
+        for start in range(0, len(pks), 10_000):
+            Study.objects.filter(pk__in=pks[start : start + 10_000]).update(
+                essa_tier=as_dict[key]["tier"], essa_reason=as_dict[key]
             )
-    return sum(len(ids) for ids in changed.values())
+    return sum(len(pks) for pks in changed.values())
 
 
 def study_tiers_refresh(*, study_ids: Iterable[int]) -> int:
     """Store the ESSA tier of these studies (any status, so a draft shows the tier it would earn)."""
-    rows = {
-        pk: _StudyRow(pk, design, wwc, n, unit, sites, "", tier, reason)
-        for pk, design, wwc, n, unit, sites, tier, reason in Study.objects.filter(
-            pk__in=list(study_ids)
-        ).values_list(
+    studies, stored = {}, {}
+    for pk, design, wwc, n, unit, sites, tier, reason in (
+        Study.objects.filter(pk__in=list(study_ids))
+        .annotate(reason_text=Cast("essa_reason", TextField()))
+        .values_list(
             "id",
             "design",
             "wwc_rating",
@@ -411,17 +322,23 @@ def study_tiers_refresh(*, study_ids: Iterable[int]) -> int:
             "sample_unit",
             "n_sites",
             "essa_tier",
-            "essa_reason",
+            "reason_text",
         )
-    }
-    effects = EffectSize.objects.filter(
-        study_id__in=list(rows), g__isnull=False, population__isnull=True, subgroup=""
-    )
-    for study_id, domain, g, v, sig in effects.values_list(
-        "study_id", "outcome_domain", "g", "variance", "significant"
     ):
-        rows[study_id].add_effect(domain, None, rules.EffectFacts(g, v, sig, domain))
-    return _store_tiers(rows.values())
+        studies[pk] = rules.StudyFacts(pk, design, wwc, n, unit, sites)
+        stored[pk] = (tier, reason)
+    effects: dict[int, list[rules.EffectFacts]] = defaultdict(list)
+    for study_id, domain, g, v, sig in EffectSize.objects.filter(
+        study_id__in=list(studies), g__isnull=False, population__isnull=True, subgroup=""
+    ).values_list("study_id", "outcome_domain", "g", "variance", "significant"):
+        effects[study_id].append(rules.EffectFacts(g, v, sig, domain))
+    return _store_tiers(
+        {
+            pk: rules.study_tier(dataclasses.replace(facts, effects=tuple(effects[pk])))
+            for pk, facts in studies.items()
+        },
+        stored,
+    )
 
 
 def elements_mark_dirty(*, element_ids: Iterable[int]) -> set[int]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, stats
+from scipy import optimize, special
 
 METHODS = ("REML", "DL", "PM", "ML", "HE", "FE")
 CI_METHODS = ("wald", "hksj")
@@ -81,7 +81,7 @@ def _sum_of_others(x: np.ndarray) -> np.ndarray:
     others = total - x
     # Only the largest term can exceed half the total, i.e. suffer cancellation; sum it directly.
     i = int(np.argmax(x))
-    others[i] = np.delete(x, i).sum()
+    others[i] = x[:i].sum() + x[i + 1 :].sum()
     return others
 
 
@@ -114,6 +114,34 @@ def _score_times_two(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> f
     r = y - _weighted_mean(y, w)
     fitted = float((w * w * r * r).sum())
     return fitted - (_trace_p(w) if reml else float(w.sum()))
+
+
+def _scores_on_grid(y: np.ndarray, v: np.ndarray, grid: np.ndarray, reml: bool) -> np.ndarray:
+    """:func:`_score_times_two` at every τ² of ``grid`` at once (one row of weights per τ²).
+
+    Same terms as the scalar form, including the exact sum for the largest weight; the grid is
+    taken in chunks so memory stays bounded for large k.
+    """
+    out = np.empty(grid.size)
+    chunk = max(1, 2_000_000 // y.size)
+    for start in range(0, grid.size, chunk):
+        w = 1.0 / (v + grid[start : start + chunk, None])
+        total = w.sum(axis=1)
+        r = y - (w * y).sum(axis=1)[:, None] / total[:, None]
+        fitted = (w * w * r * r).sum(axis=1)
+        if reml:
+            others = total[:, None] - w
+            rows = np.arange(w.shape[0])
+            largest = w.argmax(axis=1)
+            kept = w[rows, largest]
+            w[rows, largest] = 0.0
+            others[rows, largest] = w.sum(axis=1)
+            w[rows, largest] = kept
+            penalty = (w * others).sum(axis=1) / total
+        else:
+            penalty = total
+        out[start : start + chunk] = fitted - penalty
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,7 +282,7 @@ def _best_maximum(y: np.ndarray, v: np.ndarray, found: _Tau2, *, reml: bool) -> 
     # and the likelihood has its single homoscedastic mode, so the grid need not go further.
     top = 4.0 * (float(((y - y.mean()) ** 2).sum()) + float(v.max()))
     grid = np.concatenate(([0.0], np.geomspace(1e-3 * float(v.min()), top, 96)))
-    scores = [score(float(t)) for t in grid]
+    scores = _scores_on_grid(y, v, grid, reml).tolist()
     for lo, hi, s_lo, s_hi in zip(grid[:-1], grid[1:], scores[:-1], scores[1:], strict=True):
         if s_lo > 0 >= s_hi:
             candidates.append(float(optimize.brentq(score, lo, hi, xtol=1e-300, rtol=4 * _EPS)))
@@ -329,8 +357,8 @@ def _test(estimate: float, se: float, df: int | None) -> tuple[float, float]:
         # HKSJ with identical effects gives q = 0: a degenerate but not undefined test.
         return (math.copysign(math.inf, estimate), 0.0) if estimate != 0 else (0.0, 1.0)
     stat = estimate / se
-    dist = stats.norm if df is None else stats.t(df)
-    return stat, float(2.0 * dist.sf(abs(stat)))
+    tail = special.ndtr(-abs(stat)) if df is None else special.stdtr(df, -abs(stat))
+    return stat, float(2.0 * tail)
 
 
 def pool(
@@ -363,7 +391,8 @@ def pool(
     k = int(y.size)
     if k == 0:
         return None
-    z_crit = float(stats.norm.ppf(0.5 + level / 2.0))
+    # scipy.special directly: the same functions scipy.stats calls, without its overhead.
+    z_crit = float(special.ndtri(0.5 + level / 2.0))
 
     if k == 1:
         estimate, se = float(y[0]), math.sqrt(float(v[0]))
@@ -402,7 +431,7 @@ def pool(
         rss = float((w_star * (y - estimate) ** 2).sum())
         q_hk = 0.0 if rss <= _EPS else rss / df
         se = se * math.sqrt(q_hk)
-        crit = float(stats.t.ppf(0.5 + level / 2.0, df))
+        crit = float(special.stdtrit(df, 0.5 + level / 2.0))
     stat, p = _test(estimate, se, df)
     pi_half = crit * math.sqrt(se * se + tau2)
 
@@ -410,7 +439,7 @@ def pool(
     w = 1.0 / v
     q = _generalised_q(y, v, 0.0)
     q_df = k - 1
-    q_p = float(stats.chi2.sf(q, q_df))
+    q_p = float(special.chdtrc(q_df, q))
     if method == "FE":
         i2 = 100.0 * max(0.0, (q - q_df) / q) if q > 0 else 0.0
         h2 = q / q_df

@@ -534,3 +534,20 @@ def test_composite_accepts_a_full_correlation_matrix():
         composite(effects, rho=[[1, 0.5], [0.5, 1]])
     with pytest.raises(MetaAnalysisError):
         composite([])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-2, 2), st.floats(1e-4, 1.0)), min_size=2, max_size=40),
+    st.booleans(),
+)
+def test_the_vectorised_score_scan_matches_the_score_at_every_grid_point(data, reml):
+    # The search for other likelihood maxima scans the score on a grid in one array operation.
+    from evidence.stats.meta import _score_times_two, _scores_on_grid
+
+    y, v = (np.array(col) for col in zip(*data, strict=True))
+    grid = np.concatenate(([0.0], np.geomspace(1e-5, 10.0, 30)))
+    expected = [_score_times_two(y, v, float(t), reml) for t in grid]
+    np.testing.assert_allclose(
+        _scores_on_grid(y, v, grid, reml), expected, rtol=1e-9, atol=1e-9 * max(map(abs, expected))
+    )
