@@ -88,6 +88,13 @@ def test_rule_2_favorable_and_unfavorable_rigorous_results_are_mixed():
     assert decision.reasons[0].study_ids == (1, 2)
 
 
+def test_rule_2_counts_a_study_with_both_kinds_of_result_once():
+    decision = rate([study(1, effects=(FAV, UNFAV)), study(2)])
+    mixed = decision.reasons[0]
+    assert decision.rating == "mixed" and mixed.study_ids == (1, 2)
+    assert mixed.as_dict()["study_count"] == 2
+
+
 def test_rule_2_does_not_apply_when_the_unfavorable_result_is_from_rationale_level_work():
     decision = rate([study(1), study(2, design="qualitative", effects=(UNFAV,))])
     assert decision.rating != "mixed"
