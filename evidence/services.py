@@ -182,7 +182,9 @@ def _store(element_id: int, summaries: list[EvidenceSummary]) -> int:
         ).first()
         old = {
             (s.outcome_domain, s.population_id): s
-            for s in EvidenceSummary.objects.filter(element_id=element_id)
+            for s in EvidenceSummary.objects.filter(element_id=element_id).only(
+                "outcome_domain", "population_id", "rating", "estimate", "k"
+            )
         }
         history = [
             EvidenceHistory(
