@@ -345,6 +345,8 @@ class StudyTag(models.Model):
 
     class Meta:
         ordering = ["element__code", "study"]
+        # Element pages, the recompute and the gap report all go from an element to its studies.
+        indexes = [models.Index(fields=["element", "study"], name="tag_element_study")]
         constraints = [
             models.UniqueConstraint(
                 fields=["study", "element"],
