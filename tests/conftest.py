@@ -53,23 +53,29 @@ def _redis_reachable() -> bool:
 
 
 @pytest.fixture
-def celery_worker_on_redis(settings):
-    """A real Celery worker (a thread running the worker loop) consuming from Redis, not eager."""
+def redis_broker(settings):
+    """Tasks go to the tests' own Redis database (flushed first) instead of running eagerly."""
     if not _redis_reachable():
         if os.environ.get("EVIDENCE_REQUIRE_SERVICES"):
             pytest.fail("EVIDENCE_REQUIRE_SERVICES is set but Redis is not reachable on 6379.")
         pytest.skip("Redis is not reachable on 127.0.0.1:6379; real-worker tests need it.")
-    from celery.contrib.testing.worker import start_worker
-
     from config.celery import app
 
     app.conf.task_always_eager = False
     with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()  # the tests' own Redis database: no leftovers
+        conn.default_channel.client.flushdb()  # no leftovers from an earlier test
     try:
-        with start_worker(
-            app, pool="solo", perform_ping_check=False, shutdown_timeout=10
-        ) as worker:
-            yield worker
+        yield app
     finally:
         app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def celery_worker_on_redis(redis_broker):
+    """A real Celery worker (a thread running the worker loop) consuming from Redis, not eager."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(
+        redis_broker, pool="solo", perform_ping_check=False, shutdown_timeout=10
+    ) as worker:
+        yield worker

@@ -1,10 +1,16 @@
 """A real Celery worker consuming from Redis (not eager) recomputes the evidence in the database."""
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
+from django.db import transaction
 
-from evidence.models import EvidenceSummary
+from evidence.models import DirtyElement, EvidenceSummary
+from evidence.services import element_evidence_recompute, elements_mark_dirty
+from frameworks.models import Element
 from studies import services as study_services
 from studies.constants import ReviewStatus
 from studies.models import EffectSize
@@ -58,3 +64,86 @@ def test_a_worker_on_redis_recomputes_an_element_after_publish_edit_and_retract(
             element=element, outcome_domain="", rating="no_evidence"
         ).exists()
     )
+
+
+@pytest.fixture
+def worker_processes(redis_broker):
+    """Start real worker processes on the test database; each is killed at the end if alive."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can share: PostgreSQL")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # Unacknowledged tasks come back after twice the time limit (the visibility timeout).
+        "CELERY_TASK_SOFT_TIME_LIMIT": "2",
+        "CELERY_TASK_TIME_LIMIT": "3",
+    }
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
+            + ["--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def _waiting_on_a_lock() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # pg_locks is live even inside a transaction
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_worker_killed_mid_recompute_leaves_the_old_summary_and_the_task_comes_back(
+    worker_processes,
+):
+    element = ElementFactory(code="LL.3")
+    first = StudyFactory(status=ReviewStatus.PUBLISHED, wwc_rating="meets_with")
+    StudyTagFactory(study=first, element=element)
+    EffectSize.objects.create(
+        study=first, outcome_domain="literacy", input_kind="smd", g=0.2, variance=0.01
+    )
+    element_evidence_recompute(element_id=element.pk)
+    before = EvidenceSummary.objects.get(element=element, outcome_domain="")
+    second = StudyFactory(status=ReviewStatus.PUBLISHED, wwc_rating="meets_with")
+    StudyTagFactory(study=second, element=element)
+    EffectSize.objects.create(
+        study=second, outcome_domain="literacy", input_kind="smd", g=0.4, variance=0.01
+    )
+
+    elements_mark_dirty(element_ids=[element.pk])  # marks it and enqueues its recompute
+
+    # Hold the element's row lock so the worker's recompute stops inside its transaction.
+    with transaction.atomic():
+        Element.objects.select_for_update().get(pk=element.pk)
+        doomed = worker_processes()
+        assert _wait_for(_waiting_on_a_lock), "the worker never reached the summary update"
+        doomed.kill()  # SIGKILL: no cleanup, the task is neither finished nor acknowledged
+        doomed.wait(timeout=10)
+
+    after = EvidenceSummary.objects.get(element=element, outcome_domain="")
+    assert (after.pk, after.k, after.estimate) == (before.pk, 1, pytest.approx(0.2))
+    assert DirtyElement.objects.filter(element=element).exists()
+
+    # A new worker gets the unacknowledged task back and converges to a clean run's result.
+    worker_processes()
+    assert _wait_for(lambda: not DirtyElement.objects.exists(), timeout=60)
+    summary = EvidenceSummary.objects.get(element=element, outcome_domain="")
+    assert summary.k == 2 and summary.estimate == pytest.approx(0.3)
+    assert EvidenceSummary.objects.filter(element=element, outcome_domain="").count() == 1
