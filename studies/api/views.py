@@ -78,7 +78,10 @@ class StudyViewSet(viewsets.ModelViewSet):
     ordering = ["-year", "title"]
 
     def get_queryset(self):
-        return Study.objects.visible_to(self.request.user).prefetch_related(
+        studies = Study.objects.visible_to(self.request.user)
+        if self.action in ("effects", "tags", "history"):
+            return studies  # they read the study's children, not its vocabularies
+        return studies.prefetch_related(
             "grade_bands", "populations", "subjects", "settings", "tags__element"
         )
 
