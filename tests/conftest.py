@@ -19,8 +19,20 @@ def anonymous(client):
 
 
 @pytest.fixture
+def educator(db):
+    """An educator who signed up: an account, but no role."""
+    return UserFactory(username="ed-educator")
+
+
+@pytest.fixture
 def researcher(db):
     return UserFactory(username="rita-researcher", roles=[roles.RESEARCHER])
+
+
+@pytest.fixture
+def other_researcher(db):
+    """A researcher who does not own the studies the `researcher` created."""
+    return UserFactory(username="otto-researcher", roles=[roles.RESEARCHER])
 
 
 @pytest.fixture

@@ -15,7 +15,14 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.concurrency import CONFLICT, IF_MATCH_PARAM, etag, expected_version, stale
+from config.concurrency import (
+    CONFLICT,
+    IF_MATCH_PARAM,
+    MISSING_VERSION,
+    etag,
+    expected_version,
+    stale,
+)
 from evidence.stats.effect_sizes import EffectSizeError
 
 from .. import imports, roles, selectors, services
@@ -62,12 +69,12 @@ def save_effect(effect: EffectSize, *, user, version: int | None = None) -> Effe
     partial_update=extend_schema(
         request=StudyInputSerializer,
         parameters=[IF_MATCH_PARAM],
-        responses={200: StudySerializer, 409: CONFLICT, 412: CONFLICT},
+        responses={200: StudySerializer, 409: CONFLICT, 412: CONFLICT, 428: MISSING_VERSION},
     ),
     update=extend_schema(
         request=StudyInputSerializer,
         parameters=[IF_MATCH_PARAM],
-        responses={200: StudySerializer, 409: CONFLICT, 412: CONFLICT},
+        responses={200: StudySerializer, 409: CONFLICT, 412: CONFLICT, 428: MISSING_VERSION},
     ),
 )
 class StudyViewSet(viewsets.ModelViewSet):
@@ -78,7 +85,10 @@ class StudyViewSet(viewsets.ModelViewSet):
     ordering = ["-year", "title"]
 
     def get_queryset(self):
-        return Study.objects.visible_to(self.request.user).prefetch_related(
+        studies = Study.objects.visible_to(self.request.user)
+        if self.action in ("effects", "tags", "history"):
+            return studies  # they read the study's children, not its vocabularies
+        return studies.prefetch_related(
             "grade_bands", "populations", "subjects", "settings", "tags__element"
         )
 
@@ -253,7 +263,12 @@ class StudyViewSet(viewsets.ModelViewSet):
     partial_update=extend_schema(
         request=EffectSizeInputSerializer,
         parameters=[IF_MATCH_PARAM],
-        responses={200: EffectSizeSerializer, 409: CONFLICT, 412: CONFLICT},
+        responses={
+            200: EffectSizeSerializer,
+            409: CONFLICT,
+            412: CONFLICT,
+            428: MISSING_VERSION,
+        },
     ),
 )
 class EffectSizeViewSet(
