@@ -10,70 +10,34 @@ import base64
 import secrets
 import zlib
 from dataclasses import dataclass
-from functools import wraps
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from . import roles
-from .constants import ReviewStatus
-from .imports import (
-    FORMAT_LABELS,
+from .. import roles
+from ..constants import ReviewStatus
+from ..forms import ImportUploadForm
+from ..imports import (
     NEW,
     ExistingStudy,
     ImportFailed,
     ImportPreview,
     ImportRefused,
-    import_check_size,
     import_commit,
     import_max_bytes,
     import_preview,
 )
-from .models import Study
+from ..models import Study
+from .access import importer_required
 
 SESSION_KEY = "studies.import.pending"
 NEW_ROWS_SHOWN = 200  # errors and duplicates are always all listed
 RECENT_SHOWN = 20
 
 
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label="Reference file",
-        help_text="RIS (.ris, .txt, .nbib), BibTeX (.bib) or CSV (.csv, .tsv, .txt).",
-    )
-    format = forms.ChoiceField(
-        choices=[("", "Detect from the file"), *FORMAT_LABELS.items()], required=False
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            import_check_size(upload.size)
-        except ImportRefused as exc:
-            raise ValidationError(str(exc)) from exc
-        return upload
-
-
-def researcher_required(view):
-    """Sign in first (redirect to the login page), then hold the researcher role (else 403)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not roles.is_researcher(request.user):
-            raise PermissionDenied("Importing references needs the researcher role.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@researcher_required
+@importer_required
 def import_upload(request):
     """The upload form; a valid upload is previewed record by record, nothing is saved yet."""
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -98,7 +62,7 @@ def import_upload(request):
 
 
 @require_POST
-@researcher_required
+@importer_required
 def import_confirm(request):
     """Import the previewed upload: its new records become the user's drafts, all or none."""
     pending = _unstash(request, request.POST.get("token", ""))
@@ -131,7 +95,7 @@ def import_confirm(request):
 
 
 @require_POST
-@researcher_required
+@importer_required
 def import_cancel(request):
     request.session.pop(SESSION_KEY, None)
     messages.info(request, "Import cancelled; nothing was saved.")

@@ -3,7 +3,7 @@ routed separately)."""
 
 from django.urls import path
 
-from . import import_views as views
+from . import imports as views
 
 app_name = "workspace_import"
 urlpatterns = [
