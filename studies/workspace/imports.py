@@ -39,6 +39,7 @@ from .access import importer_required
 
 SESSION_KEY = "studies.import.pending"
 RECENT_SHOWN = 20
+BATCHES_SHOWN = 5
 
 
 @importer_required
@@ -63,10 +64,16 @@ def import_upload(request):
     recent = Study.objects.filter(
         created_by=request.user, source_note__startswith="Imported from"
     ).order_by("-created_at", "-pk")[:RECENT_SHOWN]
+    batches = ImportBatch.objects.filter(created_by=request.user).defer("data", "preview")
     return render(
         request,
         "studies/import.html",
-        {"form": form, "max_mb": import_max_bytes() // (1024 * 1024), "recent": recent},
+        {
+            "form": form,
+            "max_mb": import_max_bytes() // (1024 * 1024),
+            "recent": recent,
+            "batches": batches[:BATCHES_SHOWN],
+        },
     )
 
 

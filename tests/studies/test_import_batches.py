@@ -44,6 +44,10 @@ def test_a_large_upload_is_checked_in_the_background_then_previewed_on_its_page(
     assert "Create 2 draft studies" in html and "duplicate" in html
     assert f'action="/workspace/import/{batch.pk}/confirm/"' in html
     assert not Study.objects.filter(created_by=researcher).exists()
+    upload_page = client.get("/workspace/import/").content.decode()
+    assert (
+        f'href="{location}"' in upload_page and "Checked, waiting for confirmation" in upload_page
+    )
 
 
 def test_confirming_a_batch_imports_its_new_records_as_drafts_and_says_so(
