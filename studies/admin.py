@@ -1,7 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
+from .models import (
+    EffectSize,
+    GradeBand,
+    ImportBatch,
+    Population,
+    Setting,
+    Study,
+    StudyTag,
+    Subject,
+)
 
 
 class EffectSizeInline(admin.StackedInline):
@@ -150,3 +159,20 @@ class StudyTagAdmin(SimpleHistoryAdmin):
 class VocabularyAdmin(admin.ModelAdmin):
     list_display = ["code", "label", "order"]
     search_fields = ["code", "label"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Large imports and where they stand (read-only: the tasks move them on)."""
+
+    list_display = ["filename", "created_by", "status", "phase", "done", "total", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["filename", "created_by__username"]
+    list_select_related = ["created_by"]
+    exclude = ["data"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -192,3 +192,16 @@ SETTINGS = [
     ("out_of_school", "Out of school (after-school, community, workplace)"),
     ("community_college", "Community college"),
 ]
+
+
+class ImportBatchStatus(models.TextChoices):
+    """Where a large import stands: previewed in the background, confirmed, imported in it."""
+
+    QUEUED = "queued", "Waiting to be checked"
+    CHECKING = "checking", "Being checked"
+    READY = "ready", "Checked, waiting for confirmation"
+    CONFIRMED = "confirmed", "Confirmed, waiting to be imported"
+    IMPORTING = "importing", "Being imported"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"

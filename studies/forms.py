@@ -12,6 +12,7 @@ from frameworks.models import Element, Facet
 
 from .constants import EffectInput, OutcomeDomain, Relevance
 from .identifiers import InvalidDOI, normalize_doi
+from .imports import FORMAT_LABELS, ImportRefused, import_check_size
 from .models import EffectSize, Population, Study
 
 CITATION = [
@@ -401,3 +402,23 @@ class BulkTagForm(forms.Form):
 
     def chosen(self) -> tuple[Element, Facet | None]:
         return _target(self.cleaned_data["target"])
+
+
+class ImportUploadForm(forms.Form):
+    """The import page's upload: a reference file, and its format unless detected."""
+
+    file = forms.FileField(
+        label="Reference file",
+        help_text="RIS (.ris, .txt, .nbib), BibTeX (.bib) or CSV (.csv, .tsv, .txt).",
+    )
+    format = forms.ChoiceField(
+        choices=[("", "Detect from the file"), *FORMAT_LABELS.items()], required=False
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            import_check_size(upload.size)
+        except ImportRefused as exc:
+            raise ValidationError(str(exc)) from exc
+        return upload

@@ -7,13 +7,18 @@ by normalised DOI else normalised title + year, or of an earlier record in the s
 error; committing saves the new ones as drafts in one transaction, or nothing at all.
 """
 
-from collections.abc import Iterable
+import dataclasses
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from simple_history.utils import bulk_create_with_history
+
+from evidence import rules
 
 from .constants import ReviewStatus
 from .identifiers import InvalidDOI, normalize_doi, normalize_title
@@ -27,6 +32,15 @@ FORMAT_LABELS = {"ris": "RIS", "bibtex": "BibTeX", "csv": "CSV"}
 TITLE_MAX_CHARS = 1000
 # title_key is a 500-character column; the duplicate lookup compares the same prefix.
 TITLE_KEY_CHARS = 500
+# Drafts per INSERT (and per history INSERT): big enough that a commit's query count is
+# constant for any real file, small enough to bound the statement's size.
+INSERT_ROWS = 2000
+CHANGE_REASON = "Imported from a reference file"
+# The phases a progress callback hears about, with (done, total) records.
+READING, CHECKING, SAVING = "reading", "checking", "saving"
+PROGRESS_EVERY = 500
+NEW_ROWS_SHOWN = 200  # a preview lists every error and duplicate, and this many new records
+Progress = Callable[[str, int, int], None]
 
 
 class ImportRefused(ValueError):
@@ -191,20 +205,31 @@ def import_check_size(size: int) -> None:
         )
 
 
-def import_preview(*, data: bytes, filename: str = "", format: str | None = None) -> ImportPreview:
+def import_preview(
+    *,
+    data: bytes,
+    filename: str = "",
+    format: str | None = None,
+    progress: Progress | None = None,
+) -> ImportPreview:
     """Parse an export and classify each record as new, duplicate or error; writes nothing.
 
     Raises ImportRefused for a file too large or in no format we read. Looks duplicates up in
     bulk: one query for all the DOIs and one for all the titles, however many records there are.
     """
     import_check_size(len(data))
+    if progress:
+        progress(READING, 0, 0)
     try:
         parsed = parse(data, format=format or None, filename=filename)
     except UnknownFormat as exc:
         raise ImportRefused(str(exc), field="format" if format else "file") from exc
     rows: list[ImportRow] = [ImportRow(e.line, ERROR, e.message) for e in parsed.errors]
     candidates: list[tuple[ParsedRecord, str | None, str]] = []
-    for record in parsed.records:
+    total = len(parsed.records)
+    for done, record in enumerate(parsed.records):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(CHECKING, done, total)
         problem, doi = _check(record)
         if problem:
             rows.append(ImportRow(record.line, ERROR, problem, record=record, doi=doi))
@@ -212,6 +237,8 @@ def import_preview(*, data: bytes, filename: str = "", format: str | None = None
             candidates.append((record, doi, normalize_title(record.title)[:TITLE_KEY_CHARS]))
     rows.extend(_classify(candidates))
     rows.sort(key=lambda r: r.line)
+    if progress:
+        progress(CHECKING, total, total)
     return ImportPreview(format=parsed.format, filename=filename, rows=tuple(rows))
 
 
@@ -222,39 +249,128 @@ def import_commit(
     filename: str = "",
     format: str | None = None,
     dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import an export: create its new records as drafts owned by the user, all or none.
 
     Duplicates and records with errors are skipped and reported. The file is parsed and checked
-    again here, so a caller never has to be trusted with the preview. Raises ImportRefused (the
-    file) or ImportFailed (a record failed to save: nothing was created).
+    again here, so a caller never has to be trusted with the preview. The drafts and their
+    history rows are inserted in bulk, a constant number of queries per INSERT_ROWS records.
+    Raises ImportRefused (the file) or ImportFailed (a record failed to save: nothing was
+    created). `progress`, if given, is called with (phase, done, total) as the work advances.
     """
-    preview = import_preview(data=data, filename=filename, format=format)
+    preview = import_preview(data=data, filename=filename, format=format, progress=progress)
     if dry_run or not preview.new:
         return ImportResult(preview=preview, dry_run=dry_run)
     from evidence.services import study_tiers_refresh
 
     author = user if user is not None and user.is_authenticated else None
     note = _source_note(filename, preview.format_label)
+    rows = preview.new
     study_ids: list[int] = []
     with transaction.atomic():
-        for row in preview.new:
-            assert row.record is not None
-            study = _study(row.record, row.doi, note=f"{note}, line {row.line}")
-            study.status = ReviewStatus.DRAFT
-            study.created_by = study.updated_by = author
-            study._history_user = author  # type: ignore[attr-defined]  # simple_history's hook
-            study._change_reason = "Imported from a reference file"  # type: ignore[attr-defined]
-            try:
-                study.save()
-            except DatabaseError as exc:
-                # Raising leaves the atomic block, which rolls back every study saved before.
-                reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-                raise ImportFailed(row.line, reason) from exc
-            study_ids.append(study.pk)
-        for chunk in _chunks(study_ids):
-            study_tiers_refresh(study_ids=chunk)
+        try:
+            # A savepoint, so that after a refusal the records can be tried one by one to name
+            # the line at fault; the outer block still rolls every row back.
+            with transaction.atomic():
+                for start in range(0, len(rows), INSERT_ROWS):
+                    chunk = rows[start : start + INSERT_ROWS]
+                    created = bulk_create_with_history(
+                        [_draft(row, note=note, author=author) for row in chunk],
+                        Study,
+                        batch_size=INSERT_ROWS,
+                        default_user=author,
+                        default_change_reason=CHANGE_REASON,
+                    )
+                    study_ids.extend(study.pk for study in created)
+                    if progress:
+                        progress(SAVING, len(study_ids), len(rows))
+        except DatabaseError as exc:
+            line, reason = _first_refused(rows, note=note, author=author, error=exc)
+            raise ImportFailed(line, reason) from exc
+        for ids in _chunks(study_ids):
+            study_tiers_refresh(study_ids=ids)
     return ImportResult(preview=preview, study_ids=tuple(study_ids))
+
+
+def _draft(row: ImportRow, *, note: str, author) -> Study:
+    """The draft study a new record becomes (with the natural keys Study.save would set, since
+    bulk inserts skip save())."""
+    assert row.record is not None
+    study = _study(row.record, row.doi, note=f"{note}, line {row.line}")
+    study.title_key = normalize_title(study.title)[:TITLE_KEY_CHARS]
+    study.status = ReviewStatus.DRAFT
+    study.created_by = study.updated_by = author
+    # The tier it would earn (rules are pure), so that study_tiers_refresh finds nothing to
+    # update: an UPDATE of every new row would cost as much as inserting them.
+    study.essa_reason = dict(_tier_of(study.design, study.wwc_rating, study.sample_unit))
+    study.essa_tier = study.essa_reason["tier"]
+    return study
+
+
+@functools.cache
+def _tier_of(design: str, wwc_rating: str, sample_unit: str) -> dict:
+    # An imported record carries no sample size, sites or effects: its design decides.
+    facts = rules.StudyFacts(0, design, wwc_rating, sample_unit=sample_unit)
+    return rules.study_tier(facts).as_dict()
+
+
+def _first_refused(
+    rows: tuple[ImportRow, ...], *, note: str, author, error: DatabaseError
+) -> tuple[int, str]:
+    """(line, reason) of the first record the database refuses on its own.
+
+    Only runs after a bulk insert failed, inside the import's transaction (which is then rolled
+    back): slow, but it names the record at fault.
+    """
+    for row in rows:
+        try:
+            with transaction.atomic():
+                Study.objects.bulk_create([_draft(row, note=note, author=author)])
+        except DatabaseError as exc:
+            return row.line, _reason(exc)
+    return rows[0].line, _reason(error)
+
+
+def _reason(exc: DatabaseError) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def preview_summary(preview: ImportPreview, *, new_shown: int = NEW_ROWS_SHOWN) -> dict[str, Any]:
+    """The preview as plain data, for the page and for a background batch to keep: the counts,
+    every duplicate and error, and the first `new_shown` new records."""
+    rows, new_seen = [], 0
+    for row in preview.rows:
+        if row.status == NEW:
+            new_seen += 1
+            if new_seen > new_shown:
+                continue
+        record = row.record
+        rows.append(
+            {
+                "line": row.line,
+                "status": row.status,
+                "message": row.message,
+                "title": record.title if record else "",
+                "year": record.year if record else None,
+                "authors": list(record.authors) if record else [],
+                "venue": record.venue if record else "",
+                "doi": row.doi,
+                "keywords": list(row.keywords),
+                "duplicate_of": dataclasses.asdict(row.duplicate_of) if row.duplicate_of else None,
+                "duplicate_of_line": row.duplicate_of_line,
+            }
+        )
+    return {
+        "filename": preview.filename,
+        "format_label": preview.format_label,
+        "total": len(preview.rows),
+        "new": len(preview.new),
+        "duplicates": len(preview.duplicates),
+        "errors": len(preview.errors),
+        "rows": rows,
+        "new_hidden": max(0, new_seen - new_shown),
+    }
 
 
 # --- Checks and duplicate detection ------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The literature: studies, their effect sizes and their tags to framework elements."""
 
 import contextlib
+import uuid
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from .constants import (
     Direction,
     EffectInput,
     EssaTier,
+    ImportBatchStatus,
     OutcomeDomain,
     PublicationType,
     Relevance,
@@ -374,3 +376,61 @@ class StudyTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study_id} → {self.element_id} ({self.relevance})"
+
+
+class ImportBatchQuerySet(models.QuerySet):
+    def running(self) -> "ImportBatchQuerySet":
+        return self.filter(status__in=ImportBatch.RUNNING)
+
+
+class ImportBatch(models.Model):
+    """A large reference file checked and imported in the background, with its progress."""
+
+    RUNNING = (
+        ImportBatchStatus.QUEUED,
+        ImportBatchStatus.CHECKING,
+        ImportBatchStatus.CONFIRMED,
+        ImportBatchStatus.IMPORTING,
+    )
+
+    # A random id: the batch's page address, not guessable from another's.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=10, blank=True, help_text="Empty: detect it.")
+    data = models.BinaryField(help_text="The upload, zlib-compressed; emptied once imported.")
+    size = models.PositiveIntegerField(help_text="The upload's size in bytes.")
+    status = models.CharField(
+        max_length=20, choices=ImportBatchStatus.choices, default=ImportBatchStatus.QUEUED
+    )
+    phase = models.CharField(max_length=20, blank=True, help_text="reading, checking or saving.")
+    done = models.PositiveIntegerField(default=0, help_text="Records done in this phase.")
+    total = models.PositiveIntegerField(default=0, help_text="Records in this phase.")
+    preview = models.JSONField(default=dict, blank=True, help_text="The checked records, shown.")
+    created = models.PositiveIntegerField(default=0, help_text="Draft studies created.")
+    message = models.TextField(blank=True, help_text="Why it failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "import batches"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")), name="batch_done_le_total"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'an upload'} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("workspace_import:batch", args=[self.pk])
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING

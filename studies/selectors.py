@@ -1,9 +1,12 @@
 """Reads of studies that carry logic (visibility, prefetching)."""
 
-from django.db.models import F
+from django.db.models import Count, Exists, F, OuterRef
 from django.shortcuts import get_object_or_404
 
-from .models import Study
+from frameworks.models import Element
+
+from .constants import ReviewStatus
+from .models import EffectSize, Study, StudyTag
 
 ELEMENT_FILTERS = ("grade_band", "population", "design", "outcome_domain", "essa_tier")
 
@@ -136,3 +139,131 @@ def search_studies(query: str, queryset=None):
             | Q(authors__icontains=word)
         )
     return queryset.order_by("-year")
+
+
+# --- The researcher's workspace ------------------------------------------------------------------
+
+
+def workspace_studies(user):
+    """The studies a workspace lists: every study for curators, one's own for researchers."""
+    from . import roles
+
+    return Study.objects.all() if roles.is_curator(user) else Study.objects.filter(created_by=user)
+
+
+def with_counts(queryset):
+    """Studies annotated with how many effects and tags each has."""
+    return queryset.annotate(
+        n_effects=Count("effects", distinct=True), n_tags=Count("tags", distinct=True)
+    )
+
+
+def review_queue():
+    """Submitted studies, oldest first, saying whether each updates a published version."""
+    published_before = Study.history.filter(id=OuterRef("pk"), status=ReviewStatus.PUBLISHED)
+    return (
+        with_counts(Study.objects.filter(status=ReviewStatus.SUBMITTED))
+        .select_related("created_by")
+        .annotate(was_published=Exists(published_before))
+        .order_by("updated_at", "pk")
+    )
+
+
+def framework_tree(query: str = "") -> list[Element]:
+    """The current framework's elements with their facets, narrowed by words if given."""
+    elements = list(
+        Element.objects.current().select_related("component").prefetch_related("facets")
+    )
+    words = query.lower().split()
+    if not words:
+        return elements
+
+    def text(element: Element) -> str:
+        facets = " ".join(facet.name for facet in element.facets.all())
+        return f"{element.code} {element.title} {element.component.name} {facets}".lower()
+
+    return [element for element in elements if all(word in text(element) for word in words)]
+
+
+# Bookkeeping that changes with every save or review action: not part of "what changed".
+DIFF_IGNORED = [
+    "version",
+    "updated_at",
+    "updated_by",
+    "created_at",
+    "created_by",
+    "status",
+    "review_comment",
+    "published_at",
+    "essa_tier",
+    "essa_reason",
+]
+
+
+def _shown(field_name: str, value) -> str:
+    field = Study._meta.get_field(field_name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def changes_since_published(study: Study) -> dict | None:
+    """What changed on a study, its effects and tags since its last published version (None if
+    it was never published). Read from the simple-history records."""
+    records = study.history.order_by("-history_date", "-history_id")
+    # The version as last published: the first record of the latest publication (later edits by
+    # a curator keep the status but are changes all the same).
+    baseline = (
+        records.filter(status=ReviewStatus.PUBLISHED)
+        .order_by("-published_at", "history_date", "history_id")
+        .first()
+    )
+    if baseline is None:
+        return None
+    delta = records.first().diff_against(baseline, excluded_fields=DIFF_IGNORED)
+    fields = [
+        {
+            "label": Study._meta.get_field(change.field).verbose_name,
+            "old": _shown(change.field, change.old),
+            "new": _shown(change.field, change.new),
+        }
+        for change in delta.changes
+    ]
+    at = baseline.history_date
+    then = {e.pk: e for e in EffectSize.history.as_of(at).filter(study_id=study.pk)}
+    now = {e.pk: e for e in study.effects.all()}
+    compared = ("outcome_domain", "measure", "input_kind", "reported", "g", "higher_is_better")
+    tags_then = {
+        (t.element_id, t.facet_id): t
+        for t in StudyTag.history.as_of(at).filter(study_id=study.pk).select_related("element")
+    }
+    tags_now = {(t.element_id, t.facet_id): t for t in study.tags.all()}
+    return {
+        "published_at": at,
+        "fields": fields,
+        "effects_added": [now[pk] for pk in now.keys() - then.keys()],
+        "effects_removed": [then[pk] for pk in then.keys() - now.keys()],
+        "effects_changed": [
+            (then[pk], now[pk])
+            for pk in now.keys() & then.keys()
+            if any(getattr(then[pk], f) != getattr(now[pk], f) for f in compared)
+        ],
+        "tags_added": [tags_now[key] for key in tags_now.keys() - tags_then.keys()],
+        "tags_removed": [tags_then[key] for key in tags_then.keys() - tags_now.keys()],
+    }
+
+
+def possible_duplicates(study: Study, limit: int = 5) -> list[Study]:
+    """Studies of the same year whose titles share most words with this one's."""
+    words = set(study.title_key.split())
+    longest = max(words, key=len, default="")
+    candidates = Study.objects.filter(year=study.year, title_key__contains=longest).exclude(
+        pk=study.pk
+    )[:200]
+    scored = [
+        (len(words & set(c.title_key.split())) / len(words | set(c.title_key.split())), c)
+        for c in candidates
+    ]
+    return [c for score, c in sorted(scored, key=lambda s: -s[0]) if score >= 0.5][:limit]

@@ -434,6 +434,25 @@ def tag_remove(*, tag: StudyTag, user=None) -> None:
         _after_change(study, element_ids={element_id})
 
 
+def study_tags_add(
+    *,
+    study: Study,
+    chosen: list[tuple[Element, Facet | None]],
+    relevance: str = "primary",
+    user=None,
+) -> int:
+    """Tag a study to the chosen elements and facets through tag_add, all or nothing; tags it
+    already carries are left as they are. Returns how many tags were added."""
+    with transaction.atomic():
+        existing = set(study.tags.values_list("element_id", "facet_id"))
+        added = 0
+        for element, facet in chosen:
+            if (element.pk, facet.pk if facet else None) not in existing:
+                tag_add(study=study, element=element, facet=facet, relevance=relevance, user=user)
+                added += 1
+    return added
+
+
 # --- Workspace: merging duplicates, bulk tagging, backup restore ------------------------------
 
 

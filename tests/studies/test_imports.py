@@ -13,7 +13,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -847,23 +848,59 @@ def test_a_dry_run_reports_what_would_be_created_and_creates_nothing(researcher)
     assert not Study.objects.exists()
 
 
-def test_when_the_second_save_fails_nothing_is_created(researcher, monkeypatch):
+def test_when_the_database_refuses_the_second_record_nothing_is_created_and_its_line_is_named(
+    researcher, monkeypatch
+):
+    # The drafts are inserted in bulk, so the failure is made where the database decides: the
+    # second record (line 23) gets a year the study_year_range constraint refuses.
     StudyFactory(title="Already here", year=2001)
-    calls = []
-    original_save = Study.save
+    original_study = imports._study
 
-    def failing_save(self, *args, **kwargs):
-        calls.append(self.title)
-        if len(calls) == 2:
-            raise IntegrityError("simulated failure on the second record")
-        original_save(self, *args, **kwargs)
+    def refused_on_line_23(record, doi, *, note):
+        study = original_study(record, doi, note=note)
+        if record.line == 23:
+            study.year = 3000
+        return study
 
-    monkeypatch.setattr(Study, "save", failing_save)
+    monkeypatch.setattr(imports, "_study", refused_on_line_23)
     with pytest.raises(ImportFailed) as failed:
         import_commit(data=ZOTERO_RIS.encode(), user=researcher)
     assert failed.value.line == 23
+    assert "study_year_range" in str(failed.value)
     assert "nothing was imported" in str(failed.value)
     assert list(Study.objects.values_list("title", flat=True)) == ["Already here"]
+    assert Study.history.count() == 1
+
+
+def _ris_records(count: int, offset: int = 0) -> bytes:
+    return "".join(
+        lines(
+            "TY  - JOUR",
+            f"TI  - Bulk record {offset + n}",
+            "AU  - Lee, K.",
+            "AU  - Ortiz, M.",
+            "PY  - 2015",
+            f"DO  - 10.5555/bulk{offset + n}",
+            "ER  - ",
+        )
+        for n in range(count)
+    ).encode()
+
+
+def test_a_commit_takes_as_many_queries_for_three_hundred_records_as_for_three(
+    researcher, django_assert_max_num_queries
+):
+    with CaptureQueriesContext(connection) as small:
+        assert import_commit(data=_ris_records(3), user=researcher).created == 3
+    # The drafts are inserted with their tier: no UPDATE rewrites every new row afterwards.
+    assert not [q for q in small.captured_queries if q["sql"].startswith("UPDATE")]
+    with django_assert_max_num_queries(len(small)):
+        large = import_commit(data=_ris_records(300, offset=3), user=researcher)
+    assert large.created == 300
+    assert Study.history.filter(history_type="+", history_user=researcher).count() == 303
+    draft = Study.objects.get(doi="10.5555/bulk299")
+    assert draft.authors == ["Lee, K.", "Ortiz, M."] and draft.title_key == "bulk record 299"
+    assert draft.created_at is not None and draft.version == 1
 
 
 def test_a_doi_taken_between_preview_and_save_rolls_the_whole_import_back(researcher, monkeypatch):
