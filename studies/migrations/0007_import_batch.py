@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0006_tag_element_study_index'),
+        ('studies', '0006_indexes_for_element_pages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
