@@ -78,12 +78,13 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Count
 
     from evidence.services import element_evidence_recompute, evidence_recompute_all
     from frameworks.models import Element
     from frameworks.services import DATA_DIR, framework_load, read_data_file
     from studies import services as study_services
-    from studies.models import EffectSize, Study
+    from studies.models import EffectSize, Study, StudyTag
     from studies.synthetic import synthetic_generate
 
     call_command("migrate", verbosity=0)
@@ -117,8 +118,12 @@ def main() -> None:
     peak = peak_mb()
 
     element = Element.objects.get(code="LL.3")
+    # An effect of a study tagged to LL.3 only, so the edit dirties exactly one element.
+    tagged_once = (
+        StudyTag.objects.values("study_id").annotate(n=Count("id")).filter(n=1).values("study_id")
+    )
     effect = EffectSize.objects.filter(
-        study__tags__element=element, study__status="published"
+        study__tags__element=element, study__status="published", study_id__in=tagged_once
     ).first()
 
     def one_edit():
