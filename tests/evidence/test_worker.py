@@ -142,6 +142,9 @@ def test_a_worker_killed_mid_recompute_leaves_the_old_summary_and_the_task_comes
     assert DirtyElement.objects.filter(element=element).exists()
 
     # A new worker gets the unacknowledged task back and converges to a clean run's result.
+    # Redis hands it out again once it is older than the visibility timeout (6 s here); a
+    # worker looks for such tasks as it starts, so start it after that.
+    time.sleep(7)
     worker_processes()
     assert _wait_for(lambda: not DirtyElement.objects.exists(), timeout=60)
     summary = EvidenceSummary.objects.get(element=element, outcome_domain="")
