@@ -1,9 +1,9 @@
 """The funder gap report: where the evidence is thin, how thin, for whom, and what would close it.
 
 A selector: it reads the stored ESSA tiers, study counts and stored evidence summaries in a fixed
-number of aggregate queries (at most fifteen, whatever the number of studies; the seven that scan
-the studies are cached until the published evidence changes) and returns plain dataclasses that
-the page, the CSV exports and the API all render, so they cannot disagree.
+number of queries (at most fifteen, whatever the number of studies; the three aggregate queries
+that scan the studies are cached until the published evidence changes) and returns plain
+dataclasses that the page, the CSV exports and the API all render, so they cannot disagree.
 
 The package, by concern: ``filters`` (what can be asked for), ``counts`` (the aggregate queries
 and their cache), ``ranking`` (gap kinds, distance, the ranked list, ``gap_report``), ``wording``
