@@ -104,7 +104,8 @@ _COLUMN_KEYS = {
         """SELECT study_id, outcome_domain AS code,
                   MAX(CASE WHEN population_id IS NULL AND subgroup = '' AND g > 0 AND significant
                            THEN 1 ELSE 0 END) AS favorable
-           FROM studies_effectsize GROUP BY study_id, outcome_domain""",
+           FROM studies_effectsize {only_study_id}
+           GROUP BY study_id, outcome_domain""",
         "MIN(CASE WHEN s.essa_tier = 4 OR k.favorable = 1 THEN s.essa_tier END)",
     ),
     # The study's tier when its populations include the population; for a subgroup effect on it,
@@ -114,11 +115,12 @@ _COLUMN_KEYS = {
                   MAX(favorable) AS favorable
            FROM (SELECT sp.study_id, p.code, 1 AS direct, 0 AS subgroup, 0 AS favorable
                  FROM studies_study_populations sp
-                 JOIN studies_population p ON p.id = sp.population_id
+                 JOIN studies_population p ON p.id = sp.population_id {only_sp}
                  UNION ALL
                  SELECT e.study_id, p.code, 0, 1,
                         CASE WHEN e.g > 0 AND e.significant THEN 1 ELSE 0 END
                  FROM studies_effectsize e JOIN studies_population p ON p.id = e.population_id
+                 {only_e}
            ) AS on_population
            GROUP BY study_id, code""",
         """MIN(CASE WHEN k.direct = 1 THEN s.essa_tier END),
@@ -127,15 +129,24 @@ _COLUMN_KEYS = {
     ),
     "grade_band": (
         """SELECT sg.study_id, gb.code FROM studies_study_grade_bands sg
-           JOIN studies_gradeband gb ON gb.id = sg.gradeband_id""",
+           JOIN studies_gradeband gb ON gb.id = sg.gradeband_id {only_sg}""",
         "MIN(s.essa_tier)",
     ),
     "setting": (
         """SELECT ss.study_id, se.code FROM studies_study_settings ss
-           JOIN studies_setting se ON se.id = ss.setting_id""",
+           JOIN studies_setting se ON se.id = ss.setting_id {only_ss}""",
         "MIN(s.essa_tier)",
     ),
     "design": ("SELECT id AS study_id, design AS code FROM studies_study", "MIN(s.essa_tier)"),
+}
+# Where the filters narrow the studies (years, designs, a grade band or a population), each set
+# of keys is built for the studies in view only, not for all of them: {only_<alias>} below.
+_KEY_STUDY_COLUMNS = {
+    "only_study_id": "study_id",
+    "only_sp": "sp.study_id",
+    "only_e": "e.study_id",
+    "only_sg": "sg.study_id",
+    "only_ss": "ss.study_id",
 }
 
 
@@ -168,6 +179,7 @@ def _count_queries(filters: GapFilters, element_ids: list[int]) -> dict[str, tup
     if filters.population:
         in_view += _ON_POPULATION
         view_params += [filters.population, filters.population]
+    narrowed = len(view_params) > len(filters.statuses)
     elements = _marks(element_ids)
     pairs, where = _PAIRS.format(elements=elements), in_view
     params = element_ids * 2 + view_params
@@ -180,9 +192,15 @@ def _count_queries(filters: GapFilters, element_ids: list[int]) -> dict[str, tup
     # The population columns always (the equity gaps), the dimension's when it differs.
     for part in dict.fromkeys(["population", filters.dimension]):
         keys, best = _COLUMN_KEYS[part]
+        only = {name: "" for name in _KEY_STUDY_COLUMNS}
+        if narrowed:
+            in_view_ids = f"IN (SELECT s.id FROM studies_study s WHERE {in_view})"
+            only = {name: f"WHERE {col} {in_view_ids}" for name, col in _KEY_STUDY_COLUMNS.items()}
+        keys = keys.format(**only)
+        key_params = view_params * keys.count("IN (SELECT s.id FROM studies_study s WHERE")
         level = _design_level_sql()
         sql = _CELLS.format(pairs=pairs, keys=keys, best=best.format(level=level), where=where)
-        queries[part] = (sql, params)
+        queries[part] = (sql, element_ids * 2 + key_params + view_params)
     return queries
 
 
