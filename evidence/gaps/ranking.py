@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from frameworks.models import Element
-from studies.constants import ReviewStatus
 
 from .counts import NONE, Agg, Counted, StoredKey, counted, open_questions, stored_summaries
 from .data import (
@@ -27,7 +26,9 @@ from .filters import DIMENSIONS, GAP_KINDS, FilterChoices, GapFilters, Term
 from .wording import next_level, summary
 
 # The study list the cells link to. The API list for now; the HTML study list page will replace it.
-STUDY_LIST_URL_NAME = "study-list"
+STUDY_LIST_URL_NAME = "studies:list"  # the study list page: published studies, StudyFilterSet
+# Views with studies under review (curators) link to the API's list, the one that shows them.
+STUDY_API_LIST_URL_NAME = "study-list"
 
 
 def distance(n_studies: int, best_tier: int | None) -> int:
@@ -53,9 +54,10 @@ def _kinds(agg: Agg, recent_year: int, *, equity: bool = False) -> tuple[str, ..
     return tuple(kinds)
 
 
-def study_list_url(params: list[tuple[str, str]]) -> str:
-    """The study list filtered to these parameters (one place to switch to the HTML list page)."""
-    return f"{reverse(STUDY_LIST_URL_NAME)}?{urlencode(params)}"
+def study_list_url(params: list[tuple[str, str]], *, under_review: bool = False) -> str:
+    """The study list filtered to these parameters: the page, or the API's with studies under review."""
+    name = STUDY_API_LIST_URL_NAME if under_review else STUDY_LIST_URL_NAME
+    return f"{reverse(name)}?{urlencode(params)}"
 
 
 class _StudyLinks:
@@ -64,8 +66,8 @@ class _StudyLinks:
 
     def __init__(self, filters: GapFilters):
         self.dimension = filters.dimension
-        self.base = study_list_url([])
-        shared = [] if filters.include_under_review else [("status", ReviewStatus.PUBLISHED.value)]
+        self.base = study_list_url([], under_review=filters.include_under_review)
+        shared = []
         if filters.year_min:
             shared.append(("year_min", str(filters.year_min)))
         if filters.year_max:
