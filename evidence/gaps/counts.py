@@ -50,10 +50,10 @@ class Counted:
 
 
 # The counts are three aggregate queries in plain SQL (PostgreSQL and SQLite alike): the element
-# totals with the studies in view, and per column set (populations always, the chosen dimension's when
-# different) a join of the distinct (element, study) pairs to one row per (study, column code), so
-# a COUNT(*) counts distinct studies without COUNT(DISTINCT) over tags × effects × populations.
-# Seven ORM GROUP BYs did it before, at about 1.6 times the time (benchmarks/gaps.py).
+# totals with the studies in view, and per set of columns (the populations always, the chosen
+# dimension's when different) a join of the distinct (element, study) pairs to one row per (study,
+# column code), so COUNT(*) counts distinct studies without a COUNT(DISTINCT) over tags × effects
+# × populations. Seven ORM GROUP BYs did it before, in about 1.6 times the time (benchmarks/gaps.py).
 
 # Distinct (element, study) pairs: element tags are unique per study (tag_element_unique); only a
 # study tagged to an element through its facets alone needs deduplicating, a small set.
@@ -242,7 +242,7 @@ def counted(filters: GapFilters, element_ids: list[int]) -> Counted:
 
     Every publish, edit or retraction of published data ends in a recompute that stores new
     summaries, so the newest summary's time is a version of the published evidence: one cheap
-    query instead of seven scans of every study. Views with studies under review (a curator's,
+    query instead of three scans of every study. Views with studies under review (a curator's,
     changing without recompute) are always counted afresh.
     """
     if filters.include_under_review:
