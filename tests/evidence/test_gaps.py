@@ -474,10 +474,12 @@ def test_a_cell_links_to_exactly_its_studies(anonymous, evidence_base):
         if not c["n_studies"]:
             continue
         url = urlsplit(c["studies_url"])
-        assert url.path == "/api/v1/studies/"
+        assert url.path == "/studies/"  # the study list page, same FilterSet as the API
         assert ("element", "LL.3") in parse_qsl(url.query)
-        listed = api().get(c["studies_url"]).json()
-        assert listed["count"] == c["n_studies"], c
+        page = anonymous.get(c["studies_url"]).content.decode()
+        listed = "study" if c["n_studies"] == 1 else "studies"
+        assert f"{c['n_studies']} published {listed}." in page, c
+        assert api().get(f"/api/v1/studies/?{url.query}").json()["count"] == c["n_studies"], c
 
 
 def test_the_api_refuses_unknown_filters_and_the_page_ignores_them(anonymous, evidence_base):

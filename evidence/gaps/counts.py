@@ -1,0 +1,324 @@
+"""The report's aggregate queries: distinct studies, best tier and latest year per element and
+column, the stored summaries and the open questions; the counts are cached per evidence version."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q
+from django.urls import reverse
+
+from convenings.constants import FindingKind
+from convenings.models import Finding
+from frameworks.models import Element, OpenQuestion
+
+from .. import rules
+from ..models import EvidenceSummary
+from .data import OpenQuestionRef
+from .filters import GapFilters
+
+# The counts are cached while the published evidence is unchanged; an hour bounds any staleness
+# from edits that bypass the services (the admin), which the nightly recompute also repairs.
+CACHE_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class Agg:
+    """Distinct studies, best (lowest) tier and latest year of one cell."""
+
+    n: int = 0
+    best: int | None = None
+    latest: int | None = None
+
+
+NONE = Agg()
+CellKey = tuple[int, str]  # (element id, column code; "" for the element's total)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The aggregate part of the report: what costs time at scale, and what is cached."""
+
+    totals: dict[CellKey, Agg]
+    cells: dict[CellKey, Agg]
+    population_cells: dict[CellKey, Agg]
+    n_studies: int
+
+
+# The counts are three aggregate queries in plain SQL (PostgreSQL and SQLite alike): the element
+# totals with the studies in view, and per set of columns (the populations always, the chosen
+# dimension's when different) a join of the distinct (element, study) pairs to one row per (study,
+# column code), so COUNT(*) counts distinct studies without a COUNT(DISTINCT) over tags × effects
+# × populations. Seven ORM GROUP BYs did it before, in about 1.6 times the time (benchmarks/gaps.py).
+
+# Distinct (element, study) pairs: element tags are unique per study (tag_element_unique); only a
+# study tagged to an element through its facets alone needs deduplicating, a small set.
+_PAIRS = """(
+    SELECT element_id, study_id FROM studies_studytag
+    WHERE facet_id IS NULL AND element_id IN ({elements})
+    UNION ALL
+    SELECT DISTINCT f.element_id, f.study_id FROM studies_studytag f
+    WHERE f.facet_id IS NOT NULL AND f.element_id IN ({elements}) AND NOT EXISTS (
+        SELECT 1 FROM studies_studytag et
+        WHERE et.study_id = f.study_id AND et.element_id = f.element_id AND et.facet_id IS NULL)
+) t"""
+_ON_GRADE_BAND = """
+    AND EXISTS (SELECT 1 FROM studies_study_grade_bands sg
+                JOIN studies_gradeband gb ON gb.id = sg.gradeband_id
+                WHERE sg.study_id = s.id AND gb.code = %s)"""
+# A study is on a population through its populations or a subgroup effect for it.
+_ON_POPULATION = """
+    AND (EXISTS (SELECT 1 FROM studies_study_populations sp
+                 JOIN studies_population p ON p.id = sp.population_id
+                 WHERE sp.study_id = s.id AND p.code = %s)
+         OR EXISTS (SELECT 1 FROM studies_effectsize e
+                    JOIN studies_population p ON p.id = e.population_id
+                    WHERE e.study_id = s.id AND p.code = %s))"""
+# The element totals, and (element None) the number of distinct studies in view across them.
+_TOTALS = """
+    SELECT t.element_id, '', COUNT(*), MIN(s.essa_tier), MAX(s.year)
+    FROM {pairs} JOIN studies_study s ON s.id = t.study_id
+    WHERE {where}
+    GROUP BY t.element_id
+    UNION ALL
+    SELECT NULL, '', COUNT(*), NULL, NULL FROM studies_study s
+    WHERE {where} AND EXISTS (
+        SELECT 1 FROM studies_studytag t WHERE t.study_id = s.id AND t.element_id IN ({elements}))"""
+# Per column: the study's code for it and what tier it earns there, as (element, code, studies,
+# best tier, latest year); keys with one row per (study, code) keep COUNT(*) distinct.
+_CELLS = """
+    SELECT t.element_id, k.code, COUNT(*), {best}, MAX(s.year)
+    FROM {pairs} JOIN studies_study s ON s.id = t.study_id
+    JOIN ({keys}) k ON k.study_id = t.study_id
+    WHERE {where}
+    GROUP BY t.element_id, k.code"""
+_COLUMN_KEYS = {
+    # A study's tier in a domain is its tier if it has a significant favorable whole-sample
+    # effect there (the stored tier is then its design level, rules.study_tier); every effect,
+    # subgroup ones too, puts the study in the domain's column.
+    "outcome_domain": (
+        """SELECT study_id, outcome_domain AS code,
+                  MAX(CASE WHEN population_id IS NULL AND subgroup = '' AND g > 0 AND significant
+                           THEN 1 ELSE 0 END) AS favorable
+           FROM studies_effectsize {only_study_id}
+           GROUP BY study_id, outcome_domain""",
+        "MIN(CASE WHEN s.essa_tier = 4 OR k.favorable = 1 THEN s.essa_tier END)",
+    ),
+    # The study's tier when its populations include the population; for a subgroup effect on it,
+    # the design level a favorable one earns (any one, for rationale-level work: Tier 4).
+    "population": (
+        """SELECT study_id, code, MAX(direct) AS direct, MAX(subgroup) AS subgroup,
+                  MAX(favorable) AS favorable
+           FROM (SELECT sp.study_id, p.code, 1 AS direct, 0 AS subgroup, 0 AS favorable
+                 FROM studies_study_populations sp
+                 JOIN studies_population p ON p.id = sp.population_id {only_sp}
+                 UNION ALL
+                 SELECT e.study_id, p.code, 0, 1,
+                        CASE WHEN e.g > 0 AND e.significant THEN 1 ELSE 0 END
+                 FROM studies_effectsize e JOIN studies_population p ON p.id = e.population_id
+                 {only_e}
+           ) AS on_population
+           GROUP BY study_id, code""",
+        """MIN(CASE WHEN k.direct = 1 THEN s.essa_tier END),
+           MIN(CASE WHEN k.subgroup = 1 AND {level} = 4 THEN 4
+                    WHEN k.favorable = 1 AND {level} IN (1, 2, 3) THEN {level} END)""",
+    ),
+    "grade_band": (
+        """SELECT sg.study_id, gb.code FROM studies_study_grade_bands sg
+           JOIN studies_gradeband gb ON gb.id = sg.gradeband_id {only_sg}""",
+        "MIN(s.essa_tier)",
+    ),
+    "setting": (
+        """SELECT ss.study_id, se.code FROM studies_study_settings ss
+           JOIN studies_setting se ON se.id = ss.setting_id {only_ss}""",
+        "MIN(s.essa_tier)",
+    ),
+    "design": ("SELECT id AS study_id, design AS code FROM studies_study", "MIN(s.essa_tier)"),
+}
+# Where the filters narrow the studies (years, designs, a grade band or a population), each set
+# of keys is built for the studies in view only, not for all of them: {only_<alias>} below.
+_KEY_STUDY_COLUMNS = {
+    "only_study_id": "study_id",
+    "only_sp": "sp.study_id",
+    "only_e": "e.study_id",
+    "only_sg": "sg.study_id",
+    "only_ss": "ss.study_id",
+}
+
+
+def _design_level_sql() -> str:
+    """The design level the study's stored tier reason records (rules.TierDecision)."""
+    if connection.vendor == "postgresql":
+        return "(s.essa_reason ->> 'design_level')::integer"
+    return "CAST(json_extract(s.essa_reason, '$.design_level') AS INTEGER)"
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _count_queries(filters: GapFilters, element_ids: list[int]) -> dict[str, tuple[str, list]]:
+    """The report's aggregate queries with their parameters, by part."""
+    in_view, view_params = f"s.status IN ({_marks(filters.statuses)})", list(filters.statuses)
+    if filters.year_min:
+        in_view += " AND s.year >= %s"
+        view_params.append(filters.year_min)
+    if filters.year_max:
+        in_view += " AND s.year <= %s"
+        view_params.append(filters.year_max)
+    if filters.designs:
+        in_view += f" AND s.design IN ({_marks(filters.designs)})"
+        view_params += filters.designs
+    if filters.grade_band:
+        in_view += _ON_GRADE_BAND
+        view_params.append(filters.grade_band)
+    if filters.population:
+        in_view += _ON_POPULATION
+        view_params += [filters.population, filters.population]
+    narrowed = len(view_params) > len(filters.statuses)
+    elements = _marks(element_ids)
+    pairs, where = _PAIRS.format(elements=elements), in_view
+    params = element_ids * 2 + view_params
+    queries = {
+        "total": (
+            _TOTALS.format(pairs=pairs, where=where, elements=elements),
+            params + view_params + element_ids,
+        )
+    }
+    # The population columns always (the equity gaps), the dimension's when it differs.
+    for part in dict.fromkeys(["population", filters.dimension]):
+        keys, best = _COLUMN_KEYS[part]
+        only = {name: "" for name in _KEY_STUDY_COLUMNS}
+        if narrowed:
+            in_view_ids = f"IN (SELECT s.id FROM studies_study s WHERE {in_view})"
+            only = {name: f"WHERE {col} {in_view_ids}" for name, col in _KEY_STUDY_COLUMNS.items()}
+        keys = keys.format(**only)
+        key_params = view_params * keys.count("IN (SELECT s.id FROM studies_study s WHERE")
+        level = _design_level_sql()
+        sql = _CELLS.format(pairs=pairs, keys=keys, best=best.format(level=level), where=where)
+        queries[part] = (sql, element_ids * 2 + key_params + view_params)
+    return queries
+
+
+def _best(*tiers: int | None) -> int | None:
+    return min((t for t in tiers if t is not None), default=None)
+
+
+def _count(filters: GapFilters, element_ids: list[int]) -> Counted:
+    """Every cell's distinct studies, best tier and latest year: three aggregate queries."""
+    if not element_ids:
+        return Counted({}, {}, {}, 0)
+    parts: dict[str, dict[CellKey, Agg]] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # For this transaction only: hash the per-study keys (about two rows a study) in
+            # memory, not in batches on disk; and no JIT: at 100,000 studies the cost estimates
+            # can pass jit_above_cost (a one-statement form of these counts spent 5 s compiling).
+            cursor.execute(
+                "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
+            )
+        for part, (sql, params) in _count_queries(filters, element_ids).items():
+            cursor.execute(sql, params)
+            parts[part] = {
+                (element_id, code): Agg(n, _best(*best), latest)
+                for element_id, code, n, *best, latest in cursor.fetchall()
+            }
+    # The totals' row without an element counts the studies in view.
+    n_studies = parts["total"].pop((None, "")).n
+    return Counted(
+        totals=parts["total"],
+        cells=parts[filters.dimension],
+        population_cells=parts["population"],
+        n_studies=n_studies,
+    )
+
+
+def counted(filters: GapFilters, element_ids: list[int]) -> Counted:
+    """The counts, from the cache while the published evidence is unchanged.
+
+    Every publish, edit or retraction of published data ends in a recompute that stores new
+    summaries, so the newest summary's time is a version of the published evidence: one cheap
+    query instead of three scans of every study. Views with studies under review (a curator's,
+    changing without recompute) are always counted afresh.
+    """
+    if filters.include_under_review:
+        return _count(filters, element_ids)
+    version = EvidenceSummary.objects.aggregate(at=Max("computed_at"), n=Count("id"))
+    if version["at"] is None:
+        return _count(filters, element_ids)  # nothing computed yet: no version to trust
+    evidence_filters = (
+        filters.dimension,
+        filters.grade_band,
+        filters.population,
+        filters.year_min,
+        filters.year_max,
+        filters.designs,
+    )
+    key = repr((rules.RULES_VERSION, version["at"].isoformat(), version["n"], evidence_filters))
+    # The prefix names the cached classes' shape: a new one never unpickles an old entry.
+    cache_key = "evidence.gaps.v2:" + hashlib.sha256(f"{key}{element_ids}".encode()).hexdigest()
+    found = cache.get(cache_key)
+    if found is None:
+        found = _count(filters, element_ids)
+        cache.set(cache_key, found, CACHE_SECONDS)
+    return found
+
+
+StoredKey = tuple[int, str, str]  # (element id, outcome domain, population code)
+
+
+def stored_summaries(element_ids: list[int]) -> dict[StoredKey, tuple[str, dict]]:
+    """The stored summaries' rating and next level, by element, outcome domain and population."""
+    rows = EvidenceSummary.objects.filter(element_id__in=element_ids).values_list(
+        "element_id", "outcome_domain", "population__code", "rating", "next_level"
+    )
+    return {(e, d, p or ""): (rating, nxt or {}) for e, d, p, rating, nxt in rows}
+
+
+def open_questions(elements: list[Element]) -> dict[int, tuple[OpenQuestionRef, ...]]:
+    """Each element's open questions: from the research snapshot (its own and its component's),
+    then those convenings linked to it. Two queries."""
+    element_ids = [e.pk for e in elements]
+    codes = {e.component_id: e.component.code for e in elements}
+    by_component: dict[int, list[OpenQuestionRef]] = defaultdict(list)
+    by_element: dict[int, list[OpenQuestionRef]] = defaultdict(list)
+    snapshot = (
+        OpenQuestion.objects.filter(Q(component_id__in=list(codes)) | Q(element_id__in=element_ids))
+        .values_list("component_id", "element_id", "element__component__code", "text", "source")
+        .order_by("order", "id")
+    )
+    for component_id, element_id, element_component, text, source in snapshot:
+        code = codes.get(component_id) or element_component
+        url = reverse("frameworks:component", args=[code]) if code else ""
+        ref = OpenQuestionRef(text, "snapshot", source or "Research snapshot", url)
+        (by_element[element_id] if element_id else by_component[component_id]).append(ref)
+    findings = (
+        Finding.elements.through.objects.filter(
+            element_id__in=element_ids, finding__kind=FindingKind.OPEN_QUESTION
+        )
+        .values_list(
+            "element_id",
+            "finding__text",
+            "finding__source",
+            "finding__convening__title",
+            "finding__convening__slug",
+        )
+        .order_by("finding__convening__date", "finding__order", "finding_id")
+    )
+    for element_id, text, source, title, slug in findings:
+        url = reverse("convenings:detail", args=[slug]) if slug else ""
+        by_element[element_id].append(
+            OpenQuestionRef(text, "convening", title or source or "Convening", url)
+        )
+    return {
+        e.pk: tuple(
+            [q for q in by_element[e.pk] if q.origin == "snapshot"]
+            + by_component[e.component_id]
+            + [q for q in by_element[e.pk] if q.origin == "convening"]
+        )
+        for e in elements
+    }
