@@ -1,11 +1,14 @@
-"""Site-wide protections Django has no setting for: a Content-Security-Policy, and sign-in
-throttling per username and address against password guessing."""
+"""Site-wide protections Django has no setting for: a Content-Security-Policy, request bodies
+refused by their declared size before they are read, and sign-in throttling per username and
+address against password guessing."""
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 # No inline scripts or styles on our own pages: every script is a static file (htmx), and the
 # server draws the charts as SVG. The Django admin and Swagger UI are vendor pages that set
@@ -45,6 +48,61 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault(
             "Content-Security-Policy", VENDOR_CSP_HEADER if vendor else CSP_HEADER
         )
+        return response
+
+
+# --- Request size ------------------------------------------------------------------------------
+
+# Room for the multipart envelope and the other form fields around an import file.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def request_size_limit(content_type: str) -> int:
+    """The largest body accepted: an import file (plus envelope) for uploads, else
+    DATA_UPLOAD_MAX_MEMORY_SIZE (JSON and form posts are read into memory whole)."""
+    if content_type.startswith("multipart/form-data"):
+        return settings.IMPORT_MAX_BYTES + MULTIPART_OVERHEAD
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to a request whose Content-Length is over the limit, without reading its body.
+
+    Django would read a multipart upload to the end (to a temporary file) before a form could
+    refuse it, and answers an oversized JSON body with a bare 400; this refuses both at once,
+    with a message. Bodies without a Content-Length are still bounded by Django's own limits.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0
+        limit = request_size_limit(request.META.get("CONTENT_TYPE", ""))
+        if size > limit:
+            return self._refuse(request, size, limit)
+        return self.get_response(request)
+
+    def _refuse(self, request, size: int, limit: int) -> HttpResponse:
+        message = (
+            f"The request is {_megabytes(size)}; at most {_megabytes(limit)} is accepted. "
+            f"Reference files can be imported up to {_megabytes(settings.IMPORT_MAX_BYTES)}: "
+            "export the references in several smaller files."
+        )
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"detail": message}, status=413)
+        else:
+            html = render_to_string("413.html", {"message": message}, request=request)
+            response = HttpResponse(html, status=413)
+        # The body was not read: close the connection rather than read it to reach the next one.
+        response["Connection"] = "close"
         return response
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
+    "config.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,9 +112,13 @@ STORAGES = {
         )
     },
 }
-# Uploads (imports) beyond this are refused before they reach a parser.
+# Request bodies other than file uploads (JSON, forms) are read into memory: larger ones are
+# refused with 413 from their Content-Length (config.security.RequestSizeLimitMiddleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Uploaded files larger than this are streamed to a temporary file, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Reference files over this are refused: by Content-Length before the upload is read (413), by
+# the upload's size in the forms, by the file's size in import_references.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 # Sign-in throttling (config/security.py): after this many failures for one username from one
