@@ -9,6 +9,7 @@ import codecs
 import contextlib
 import csv
 import io
+import time
 
 import pytest
 from hypothesis import example, given
@@ -229,6 +230,37 @@ def test_csv_rows_with_hostile_cells_parse_cleanly(header, rows, delimiter, quot
     parse_cleanly(codecs.BOM_UTF8 + out.getvalue().encode("utf-8", errors="replace"), "csv")
 
 
+# --- Pathological files: linear time, whatever the content ----------------------------------
+
+N = 200_000
+
+
+@pytest.mark.parametrize(
+    "text, fmt",
+    [
+        # Each continuation line was appended to a growing string: quadratic, 10 s for 1 MB.
+        pytest.param("TY  - JOUR\nTI  - x\n" + "more\n" * N + "ER  - ", "ris", id="ris"),
+        pytest.param("PMID- 1\nTI  - x\n" + "      more\n" * N, "ris", id="medline"),
+        # Every value with LaTeX the fast path does not cover went to pylatexenc at ~10,000
+        # characters a second: 38 s for 400 KB, hours for a 20 MB file.
+        pytest.param("@article{k, title={" + "\\'" * N + "}, year=2020}", "bibtex", id="accents"),
+        pytest.param(
+            "@article{k, title={" + "$a$ " * (N // 4) + "}, year=2020}", "bibtex", id="math"
+        ),
+    ],
+)
+def test_pathological_files_are_parsed_in_bounded_time(text, fmt):
+    start = time.perf_counter()
+    result = parse(text.encode(), format=fmt)
+    assert time.perf_counter() - start < 3
+    assert len(result.records) + len(result.errors) == 1
+
+
+def test_latex_within_the_budget_is_still_decoded():
+    text = '@article{k, title={Na{\\"i}ve $\\alpha$ \\textsc{Tests}}, year=2020}'
+    assert parse(text.encode(), format="bibtex").records[0].title == "Naïve $\\alpha$ Tests"
+
+
 # --- Through the import service to the database ----------------------------------------------
 
 
@@ -255,3 +287,25 @@ def test_mangled_exports_preview_cleanly_and_import_all_or_nothing(
         # researcher sees before confirming, so a database error here would be a bug.
         result = import_commit(data=data, format=fmt, filename=filename, user=researcher)
         assert result.created == len(preview.new)
+
+
+@pytest.mark.django_db
+@fuzz(0.5)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["TI", "AU", "JO", "VL", "IS", "SP", "EP", "DO", "UR", "AB", "KW"]),
+            st.one_of(nasty_text, st.text(min_size=25, max_size=400)),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["2020", "n.d.", "", "1899", "2101", "20201"]),
+)
+def test_hostile_field_values_are_imported_or_reported_never_a_database_error(
+    researcher, fields, year
+):
+    lines = ["TY  - JOUR", "TI  - A title", f"PY  - {year}"]
+    lines += [f"{tag}  - {value}" for tag, value in fields] + ["ER  - "]
+    data = "\n".join(lines).encode("utf-8", errors="replace")
+    result = import_commit(data=data, format="ris", user=researcher)
+    assert result.created + result.duplicates + len(result.errors) == len(result.rows)
