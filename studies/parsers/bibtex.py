@@ -67,7 +67,7 @@ def parse_bibtex(text: str) -> ParseResult:
         elif isinstance(block, ParsingFailedBlock):
             items.append(ParseError(line, _failure_message(block)))
         if entry is not None and any(_swallows_next_field(f.value) for f in entry.fields):
-            what = f"BibTeX entry '{entry.key}'" if entry.key else "BibTeX entry"
+            what = _entry_name(entry.key)
             items.append(
                 ParseError(line, f"malformed {what}: a comma is missing between two fields")
             )
@@ -129,9 +129,16 @@ def _swallows_next_field(value: object) -> bool:
     return False
 
 
+def _entry_name(key: str) -> str:
+    # A broken file can make a whole run of text look like a citation key: show its start only.
+    if not key:
+        return "BibTeX entry"
+    return f"BibTeX entry '{key if len(key) <= 60 else key[:57] + '...'}'"
+
+
 def _failure_message(block: ParsingFailedBlock) -> str:
     head = _ENTRY_HEAD.match(block.raw or "")
-    what = f"BibTeX entry '{head.group(2)}'" if head and head.group(2) else "BibTeX entry"
+    what = _entry_name(head.group(2) if head else "")
     reason = str(getattr(block.error, "abort_reason", block.error))
     if "end of file" in reason or "Unexpected block start" in reason:
         return f"unterminated {what} (a closing brace or quote is missing)"

@@ -256,6 +256,11 @@ def test_pathological_files_are_parsed_in_bounded_time(text, fmt):
     assert len(result.records) + len(result.errors) == 1
 
 
+def test_an_error_quotes_at_most_the_start_of_a_runaway_citation_key():
+    result = parse(("@comment{" * 50_000).encode(), format="bibtex")
+    assert result.errors and all(len(e.message) < 200 for e in result.errors)
+
+
 def test_latex_within_the_budget_is_still_decoded():
     text = '@article{k, title={Na{\\"i}ve $\\alpha$ \\textsc{Tests}}, year=2020}'
     assert parse(text.encode(), format="bibtex").records[0].title == "Naïve $\\alpha$ Tests"
