@@ -191,12 +191,12 @@ PUBLIC_PAGES = {
 }
 
 
-@pytest.mark.parametrize("page", PUBLIC_PAGES)
-def test_public_pages_show_markup_as_text(client, world, page):
-    headers = {"HX-Request": "true"} if "htmx" in page else {}
-    response = client.get(PUBLIC_PAGES[page](world), headers=headers)
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_public_pages_show_markup_as_text(client, world, name):
+    headers = {"HX-Request": "true"} if "htmx" in name else {}
+    response = client.get(PUBLIC_PAGES[name](world), headers=headers)
     assert response.status_code == 200
-    assert_escaped(response.content.decode(), page)
+    assert_escaped(response.content.decode(), name)
 
 
 def test_the_forest_plot_labels_are_escaped_inside_the_svg(client, world):
@@ -219,25 +219,25 @@ WORKSPACE_PAGES = {
 }
 
 
-@pytest.mark.parametrize("page", WORKSPACE_PAGES)
-def test_workspace_pages_show_markup_as_text(client, world, researcher, page):
+@pytest.mark.parametrize("name", WORKSPACE_PAGES)
+def test_workspace_pages_show_markup_as_text(client, world, researcher, name):
     client.force_login(researcher)
-    response = client.get(WORKSPACE_PAGES[page](world))
+    response = client.get(WORKSPACE_PAGES[name](world))
     assert response.status_code == 200
-    assert_escaped(response.content.decode(), page)
+    assert_escaped(response.content.decode(), name)
 
 
-@pytest.mark.parametrize("page", ["queue", "review", "dashboard"])
-def test_curator_pages_and_the_review_diff_show_markup_as_text(client, world, curator, page):
+@pytest.mark.parametrize("name", ["queue", "review", "dashboard"])
+def test_curator_pages_and_the_review_diff_show_markup_as_text(client, world, curator, name):
     client.force_login(curator)
     url = {
         "queue": reverse("workspace:review-queue"),
         "review": reverse("workspace:review", args=[world["changed"].pk]),
         "dashboard": reverse("workspace:dashboard"),
-    }[page]
+    }[name]
     response = client.get(url)
     assert response.status_code == 200
-    assert_escaped(response.content.decode(), page)
+    assert_escaped(response.content.decode(), name)
 
 
 def test_markup_posted_to_the_calculator_comes_back_escaped(client, world, researcher):
