@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
+    "config.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,13 +112,26 @@ STORAGES = {
         )
     },
 }
-# Uploads (imports) beyond this are refused before they reach a parser.
+# Request bodies other than file uploads (JSON, forms) are read into memory: larger ones are
+# refused with 413 from their Content-Length (config.security.RequestSizeLimitMiddleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Uploaded files larger than this are streamed to a temporary file, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Reference files over this are refused: by Content-Length before the upload is read (413), by
+# the upload's size in the forms, by the file's size in import_references.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Uploads larger than this (about 500 RIS records) are checked and imported by a background task
 # whose progress the page shows.
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=1024 * 1024)
+
+# Sign-in throttling (config/security.py): after this many failures for one username from one
+# address (four times as many from one address) sign-in is refused for the window's seconds.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
+# Behind the production proxy the client's address is the last X-Forwarded-For entry.
+LOGIN_TRUST_PROXY = env.bool("LOGIN_TRUST_PROXY", default=not DEBUG)
+# The counters must be shared by every web process: Redis in production (CACHE_URL).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -1,12 +1,12 @@
 """Evidence pages: the funder gap report (map, ranked gaps, open questions) and its CSV exports."""
 
-import csv
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from studies import roles
+from studies.exports import spreadsheet_writer
 
 from . import gaps
 
@@ -64,5 +64,5 @@ def gap_csv(request, table: str):
     rows = gaps.matrix_rows(report) if table == "matrix" else gaps.ranked_rows(report)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="evidence-gaps-{table}.csv"'
-    csv.writer(response).writerows(rows)
+    spreadsheet_writer(response).writerows(rows)
     return response

@@ -87,8 +87,9 @@ def to_ris(studies: Iterable) -> str:
     out = []
     for s in studies:
         lines = [f"TY  - {RIS_TYPES.get(s.publication_type, 'GEN')}"]
-        lines += [f"AU  - {a}" for a in s.authors]
-        lines.append(f"TI  - {s.title}")
+        # One line per tag: a line break in a value would start a tag (or a record) of its own.
+        lines += [f"AU  - {_one_line(a)}" for a in s.authors]
+        lines.append(f"TI  - {_one_line(s.title)}")
         lines.append(f"PY  - {s.year}")
         for tag, value in (
             ("T2", s.venue),
@@ -99,7 +100,7 @@ def to_ris(studies: Iterable) -> str:
             ("AB", s.abstract),
         ):
             if value:
-                lines.append(f"{tag}  - {' '.join(str(value).split())}")
+                lines.append(f"{tag}  - {_one_line(value)}")
         start, end = _pages(s.pages)
         if start:
             lines.append(f"SP  - {start}")
@@ -110,8 +111,18 @@ def to_ris(studies: Iterable) -> str:
     return "\n\n".join(out) + ("\n" if out else "")
 
 
+def _one_line(value) -> str:
+    return " ".join(str(value).split())
+
+
 def _bibtex_escape(value: str) -> str:
-    return re.sub(r"([&%$#_{}])", r"\\\1", str(value))
+    # A bare backslash would escape the closing brace ("{C:\}") and run the value into the rest
+    # of the entry; it is written as the macro that reads back as a backslash.
+    return re.sub(
+        r"[&%$#_{}\\]",
+        lambda m: r"\textbackslash{}" if m.group() == "\\" else "\\" + m.group(),
+        str(value),
+    )
 
 
 def bibtex_key(study) -> str:
@@ -156,7 +167,7 @@ def to_bibtex(studies: Iterable) -> str:
 def to_csv(studies: Iterable) -> str:
     """CSV with a header row; authors separated by semicolons."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet_writer(buffer)
     writer.writerow(CSV_FIELDS)
     for s in studies:
         row = []
@@ -165,3 +176,35 @@ def to_csv(studies: Iterable) -> str:
             row.append("; ".join(value) if name == "authors" else "" if value is None else value)
         writer.writerow(row)
     return buffer.getvalue()
+
+
+# A cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "@SUM(...)", "+cmd|...").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell that Excel, LibreOffice and Google Sheets show as text, never run (OWASP).
+
+    Text starting with = + - @ or a tab/CR gets a leading apostrophe; numbers pass unchanged.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+class _SpreadsheetWriter:
+    def __init__(self, out, **options):
+        self._writer = csv.writer(out, **options)
+
+    def writerow(self, row: Iterable) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def spreadsheet_writer(out, **options) -> _SpreadsheetWriter:
+    """csv.writer whose cells are made spreadsheet-safe; every CSV the site serves uses it."""
+    return _SpreadsheetWriter(out, **options)

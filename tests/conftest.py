@@ -6,10 +6,18 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
 from studies import roles
 
 from .factories import UserFactory
+
+# Property-based tests without their own max_examples run this many cases: "ci" (the default)
+# keeps the suite fast, HYPOTHESIS_PROFILE=thorough runs twenty times more (the fuzz tests scale
+# from it too; see tests/security/fuzz.py).
+hypothesis_settings.register_profile("ci", max_examples=100)
+hypothesis_settings.register_profile("thorough", max_examples=2000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """CSV for report endpoints: the view hands over rows (header first); errors become key, message rows."""
 
-import csv
 import io
 
 from rest_framework import renderers
+
+from studies.exports import spreadsheet_writer
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -21,5 +22,5 @@ class CSVRenderer(renderers.BaseRenderer):
                 for message in (messages if isinstance(messages, list) else [messages])
             ]
         out = io.StringIO()
-        csv.writer(out).writerows(data or [])
+        spreadsheet_writer(out).writerows(data or [])
         return out.getvalue().encode(self.charset)

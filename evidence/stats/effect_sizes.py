@@ -16,10 +16,11 @@ dispatches on the stored input kind. Invalid input raises :class:`EffectSizeErro
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from scipy import special, stats
 
@@ -59,6 +60,30 @@ class EffectSizeError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _numerically_guarded(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn float overflow (``x ** 2`` raises where ``x * x`` gives inf) into a clean error.
+
+    Finite but extreme inputs (a mean of 1e308, an SD of 1e-300) overflow part-way through a
+    conversion; the user sees which numbers were refused instead of a server error.
+    """
+
+    @functools.wraps(func)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return func(*args, **kwargs)
+        except (OverflowError, ZeroDivisionError) as exc:
+            raise EffectSizeError(
+                "variance",
+                "the reported numbers are too large or too small to give a finite effect size",
+            ) from exc
+
+    return guarded
 
 
 @dataclass(frozen=True)
@@ -386,6 +411,7 @@ def _raw_smd(
     return _Raw(g=g, variance=v, conversion=name, n_t=n_t, n_c=n_c, t_naive=t_naive)
 
 
+@_numerically_guarded
 def g_from_percentile_points(points: Any) -> float:
     """g from an improvement index: g = Φ⁻¹(0.5 + points/100) (no variance without group sizes)."""
     points = _number("points", points)
@@ -445,6 +471,7 @@ _OPTIONAL = {
 # ---------------------------------------------------------------------------------------------
 
 
+@_numerically_guarded
 def cluster_correction(
     *, g: float, n_t: float, n_c: float, icc: float, m: float, t_naive: float | None = None
 ) -> tuple[float, float, float]:
@@ -512,6 +539,10 @@ def _finish(raw: _Raw, *, higher_is_better: bool, reported_p: Any, conversion: s
         # Lower is better (absences, dropout): flip so that positive always means favorable.
         g = -g
     se = math.sqrt(v)
+    ci_low, ci_high = g - _Z95 * se, g + _Z95 * se
+    if not (math.isfinite(ci_low) and math.isfinite(ci_high) and math.isfinite(p)):
+        # A finite g and variance near the float range's end still overflow the interval.
+        raise EffectSizeError("variance", "the effect size's confidence interval is not finite")
     significant = p < ALPHA
     direction: Direction = "null"
     if significant and g != 0:
@@ -520,8 +551,8 @@ def _finish(raw: _Raw, *, higher_is_better: bool, reported_p: Any, conversion: s
         g=g,
         variance=v,
         se=se,
-        ci_low=g - _Z95 * se,
-        ci_high=g + _Z95 * se,
+        ci_low=ci_low,
+        ci_high=ci_high,
         p_value=p,
         significant=significant,
         direction=direction,
@@ -582,6 +613,7 @@ def _apply(
 # ---------------------------------------------------------------------------------------------
 
 
+@_numerically_guarded
 def from_means(
     *,
     mean_t: float,
@@ -598,6 +630,7 @@ def from_means(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_t(
     *,
     t: float,
@@ -611,6 +644,7 @@ def from_t(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_f(
     *,
     f: float,
@@ -625,6 +659,7 @@ def from_f(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_p(
     *,
     p: float,
@@ -639,6 +674,7 @@ def from_p(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_odds_ratio(
     *,
     odds_ratio: float,
@@ -671,6 +707,7 @@ def from_odds_ratio(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_two_by_two(
     *,
     events_t: float,
@@ -686,6 +723,7 @@ def from_two_by_two(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_r(
     *,
     r: float,
@@ -697,6 +735,7 @@ def from_r(
     return _apply(_raw_r(r=r, n=n), higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_smd(
     *,
     value: float,
@@ -728,6 +767,7 @@ def from_smd(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def from_percentile_points(
     *,
     points: float,
@@ -741,6 +781,7 @@ def from_percentile_points(
     return _apply(raw, higher_is_better=higher_is_better, reported_p=reported_p)
 
 
+@_numerically_guarded
 def compute(
     input_kind: str,
     values: Mapping[str, Any],

@@ -67,7 +67,7 @@ def parse_bibtex(text: str) -> ParseResult:
         elif isinstance(block, ParsingFailedBlock):
             items.append(ParseError(line, _failure_message(block)))
         if entry is not None and any(_swallows_next_field(f.value) for f in entry.fields):
-            what = f"BibTeX entry '{entry.key}'" if entry.key else "BibTeX entry"
+            what = _entry_name(entry.key)
             items.append(
                 ParseError(line, f"malformed {what}: a comma is missing between two fields")
             )
@@ -92,8 +92,9 @@ def parse_bibtex(text: str) -> ParseResult:
         if isinstance(block, Entry):
             resolved[block.key] = block
     records: list[ParsedRecord | ParseError] = [i for i in items if isinstance(i, ParseError)]
+    budget = _LatexBudget(LATEX_BUDGET_CHARS)
     for i, (line, _) in enumerate(entries):
-        records.append(_record(line, resolved.get(str(i), fresh[i])))
+        records.append(_record(line, resolved.get(str(i), fresh[i]), budget))
     extra = []
     if not records:
         extra.append(ParseError(1, "no BibTeX entries were found (expected '@article{...')"))
@@ -128,9 +129,16 @@ def _swallows_next_field(value: object) -> bool:
     return False
 
 
+def _entry_name(key: str) -> str:
+    # A broken file can make a whole run of text look like a citation key: show its start only.
+    if not key:
+        return "BibTeX entry"
+    return f"BibTeX entry '{key if len(key) <= 60 else key[:57] + '...'}'"
+
+
 def _failure_message(block: ParsingFailedBlock) -> str:
     head = _ENTRY_HEAD.match(block.raw or "")
-    what = f"BibTeX entry '{head.group(2)}'" if head and head.group(2) else "BibTeX entry"
+    what = _entry_name(head.group(2) if head else "")
     reason = str(getattr(block.error, "abort_reason", block.error))
     if "end of file" in reason or "Unexpected block start" in reason:
         return f"unterminated {what} (a closing brace or quote is missing)"
@@ -143,7 +151,10 @@ def _failure_message(block: ParsingFailedBlock) -> str:
     return f"malformed {what}"
 
 
-def _record(line: int, entry: Entry) -> ParsedRecord | ParseError:
+def _record(line: int, entry: Entry, budget: "_LatexBudget") -> ParsedRecord | ParseError:
+    def _latex(value: str) -> str:
+        return _decode_latex(value, budget)
+
     fields: dict[str, str] = {}
     for field in entry.fields:
         if isinstance(field.value, str):
@@ -197,13 +208,34 @@ def _verbatim(value: str) -> str:
     return re.sub(r"\\([_%&#~$])", r"\1", value).replace("{", "").replace("}", "").strip()
 
 
-def _latex(value: str) -> str:
+# pylatexenc decodes some 10,000-50,000 characters a second. Past this many characters per file
+# the rest is decoded by the fast path or has its braces dropped, so that a file of LaTeX (20 MB
+# of math would take an hour) cannot hold a worker; everyday files stay far below it.
+LATEX_BUDGET_CHARS = 100_000
+
+
+class _LatexBudget:
+    """How many more characters of one file may go to pylatexenc."""
+
+    def __init__(self, chars: int):
+        self.chars = chars
+
+    def take(self, n: int) -> bool:
+        if n > self.chars:
+            return False
+        self.chars -= n
+        return True
+
+
+def _decode_latex(value: str, budget: _LatexBudget | None = None) -> str:
     """Text with LaTeX accents, escapes and protective braces decoded ({\\"o} -> ö)."""
     if not _LATEX_SPECIALS.search(value):
         return value
     fast = _fast_latex(value)
     if fast is not None:
         return fast
+    if budget is not None and not budget.take(len(value)):
+        return value.replace("{", "").replace("}", "")
     try:
         return _decoder().latex_to_text(_BARE_PERCENT.sub(r"\\%", value))
     except Exception:  # pylatexenc on malformed LaTeX; the raw text is better than nothing
