@@ -7,10 +7,12 @@ axe-core checks every workspace page on the way.
 """
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
+from evidence.models import EvidenceSummary
 from studies import roles
 from studies.models import Study
 from tests.factories import UserFactory
@@ -38,7 +40,7 @@ def accessible(page) -> None:
 
 
 def test_a_study_entered_by_a_researcher_is_published_by_a_curator_and_seen_by_educators(
-    page, seeded_live
+    page, seeded_live, celery_worker_on_redis
 ):
     UserFactory(username="rosa", roles=[roles.RESEARCHER])
     UserFactory(username="carl", roles=[roles.CURATOR])
@@ -87,6 +89,20 @@ def test_a_study_entered_by_a_researcher_is_published_by_a_curator_and_seen_by_e
     page.wait_for_url(re.compile(rf"/workspace/studies/{study.pk}/$"))
     assert study.effects.get().g == pytest.approx(0.599, abs=0.001)
 
+    # A second effect, reported as a t statistic.
+    page.get_by_role("link", name="Add an effect (calculator)").click()
+    page.check("input[name=input_kind][value=t]")
+    page.wait_for_selector("#id_t")
+    page.fill("#id_t", "2.5")
+    page.fill("#id_n_t", "210")
+    page.fill("#id_n_c", "210")
+    expect(page.locator("#calculator-result")).to_contain_text("g = 0.24")
+    page.select_option("#id_outcome_domain", "mathematics")
+    page.fill("#id_measure", "State mathematics test")
+    page.get_by_role("button", name="Save the effect").click()
+    page.wait_for_url(re.compile(rf"/workspace/studies/{study.pk}/$"))
+    assert study.effects.count() == 2
+
     # Tagged to LL.3 from the searchable framework tree.
     page.get_by_role("link", name="Tag to framework elements").click()
     accessible(page)
@@ -110,11 +126,27 @@ def test_a_study_entered_by_a_researcher_is_published_by_a_curator_and_seen_by_e
     page.wait_for_url(re.compile(rf"/workspace/review/{study.pk}/$"))
     accessible(page)
     screenshot(page, "curator-review")
+    before = EvidenceSummary.objects.get(
+        element__code="LL.3", outcome_domain="", population=None
+    ).k_studies
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url(re.compile(r"/workspace/review/$"))
     assert Study.objects.get(pk=study.pk).status == "published"
+
+    # The real Celery worker on Redis recomputes LL.3 with the new study in it.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        summary = EvidenceSummary.objects.get(
+            element__code="LL.3", outcome_domain="", population=None
+        )
+        if summary.k_studies == before + 1:
+            break
+        time.sleep(0.2)
+    assert summary.k_studies == before + 1
+    assert {row["study_id"] for row in summary.forest} >= {study.pk}
 
     # Educators see it on the element page, no account needed.
     page.context.clear_cookies()
     page.goto(seeded_live + "/elements/LL.3/")
     expect(page.locator("#element-studies")).to_contain_text(TITLE[:40])
+    expect(page.locator("figure.forest")).to_contain_text("Andrade & Du (2010)")
