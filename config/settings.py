@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.sweep_dirty_elements",
         "schedule": env.int("EVIDENCE_SWEEP_SECONDS", default=300),
     },
+    # Funders' first views come from the cache: counted by a worker after the evidence changes.
+    "warm-gap-report": {
+        "task": "evidence.tasks.warm_gap_report",
+        "schedule": env.int("EVIDENCE_GAP_WARM_SECONDS", default=60),
+    },
     "nightly-full-recompute": {
         "task": "evidence.tasks.recompute_all_elements",
         "schedule": crontab(hour=3, minute=15),

@@ -19,3 +19,10 @@ def sweep_dirty_elements() -> int:
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def recompute_all_elements(job_id: str | None = None) -> int:
     return services.evidence_recompute_all(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def warm_gap_report() -> int:
+    from . import gaps
+
+    return gaps.gap_report_warm()

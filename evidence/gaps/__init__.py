@@ -52,7 +52,7 @@ from .filters import (
     filter_choices,
     parse_filters,
 )
-from .ranking import STUDY_LIST_URL_NAME, distance, gap_report, study_list_url
+from .ranking import STUDY_LIST_URL_NAME, distance, gap_report, gap_report_warm, study_list_url
 from .wording import in_sentence, next_level
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "distance",
     "filter_choices",
     "gap_report",
+    "gap_report_warm",
     "in_sentence",
     "matrix_rows",
     "next_level",

@@ -22,7 +22,7 @@ from .data import (
     OpenQuestionRef,
     RankedGap,
 )
-from .filters import DIMENSIONS, GAP_KINDS, FilterChoices, GapFilters, Term
+from .filters import DIMENSIONS, GAP_KINDS, FilterChoices, GapFilters, Term, filter_choices
 from .wording import next_level, summary
 
 # The study list the cells link to. The API list for now; the HTML study list page will replace it.
@@ -272,3 +272,16 @@ def gap_report(*, filters: GapFilters, choices: FilterChoices) -> GapReport:
         ranked=tuple(replace(g, rank=i) for i, g in enumerate(ranked, start=1)),
         summary=summary(rows, equity, filters, n_studies),
     )
+
+
+def gap_report_warm() -> int:
+    """Count the unfiltered report of every dimension into the cache, if not there already.
+
+    Run every minute by Celery beat: after the evidence changes, the views funders open first
+    are counted by a worker instead of by the first reader (about 1.5 s at 100,000 studies).
+    Returns how many views it counted or found cached.
+    """
+    choices = filter_choices()
+    for dimension in DIMENSIONS:
+        gap_report(filters=GapFilters(dimension=dimension), choices=choices)
+    return len(DIMENSIONS)

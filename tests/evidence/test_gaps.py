@@ -609,3 +609,15 @@ def test_the_seeded_gap_map_shows_every_element(anonymous, seeded):
     assert "of 18 elements" in html
     assert len({e for e, c, _, _ in CELL.findall(html) if c == "all"}) == 18
     assert "@page" not in html  # the print layout lives in the stylesheet
+
+
+def test_the_beat_warmed_report_opens_from_the_cache_in_every_dimension(
+    framework, anonymous, django_assert_max_num_queries
+):
+    _many_studies(framework, 5)
+    from evidence.tasks import warm_gap_report
+
+    assert warm_gap_report.delay().get() == 5  # eager here; beat runs it every minute
+    for dimension in ["outcome_domain", "grade_band", "population", "setting", "design"]:
+        with django_assert_max_num_queries(CACHED_BUDGET):
+            assert anonymous.get(f"/gaps/?dimension={dimension}").status_code == 200
