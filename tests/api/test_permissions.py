@@ -92,7 +92,11 @@ def edits(target, may, *, gate=None, put=True, delete=True) -> list[Rule]:
 POLICY: dict[str, list[Rule]] = {
     "api-root": [read()],
     # Anyone may ask for a token; without credentials that is a field error, never a 403.
-    "api-token": [write("POST", None, EVERYONE, 400)],
+    # Revoking needs to be signed in (the caller's own token).
+    "api-token": [
+        write("POST", None, EVERYONE, 400),
+        write("DELETE", None, EVERYONE - {"anonymous"}, 204),
+    ],
     # The taxonomy and the evidence: public reads.
     "framework-list": [read()],
     "framework-detail": [read("framework")],
