@@ -91,11 +91,17 @@ def redis_broker(settings):
 
 
 @pytest.fixture
-def celery_worker_on_redis(redis_broker):
-    """A real Celery worker (a thread running the worker loop) consuming from Redis, not eager."""
+def celery_worker_on_redis_factory(redis_broker):
+    """Start a real Celery worker (a thread running the worker loop) when the test says so."""
     from celery.contrib.testing.worker import start_worker
 
-    with start_worker(
+    return lambda: start_worker(
         redis_broker, pool="solo", perform_ping_check=False, shutdown_timeout=10
-    ) as worker:
+    )
+
+
+@pytest.fixture
+def celery_worker_on_redis(celery_worker_on_redis_factory):
+    """A real Celery worker (a thread running the worker loop) consuming from Redis, not eager."""
+    with celery_worker_on_redis_factory() as worker:
         yield worker

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from evidence.models import DirtyElement, EvidenceSummary
 from evidence.services import element_evidence_recompute, elements_mark_dirty
+from evidence.tasks import sweep_dirty_elements
 from frameworks.models import Element
 from studies import services as study_services
 from studies.constants import ReviewStatus
@@ -150,3 +151,53 @@ def test_a_worker_killed_mid_recompute_leaves_the_old_summary_and_the_task_comes
     summary = EvidenceSummary.objects.get(element=element, outcome_domain="")
     assert summary.k == 2 and summary.estimate == pytest.approx(0.3)
     assert EvidenceSummary.objects.filter(element=element, outcome_domain="").count() == 1
+
+
+@pytest.fixture
+def broker_down(redis_broker):
+    """The broker points at a port where nothing listens, as when Redis is down; restored after."""
+    app = redis_broker
+    url = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/15"
+    app.conf.broker_connection_timeout = 1
+    app.conf.task_publish_retry = False
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield app
+    app.conf.broker_url = url
+    app.conf.task_publish_retry = True
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_researchers_save_while_redis_is_down_and_the_sweep_catches_up(
+    broker_down, celery_worker_on_redis_factory
+):
+    element = ElementFactory(code="LL.3")
+    study = StudyFactory(status=ReviewStatus.PUBLISHED, wwc_rating="meets_with")
+    StudyTagFactory(study=study, element=element)
+
+    # Redis is down: the save still succeeds and leaves the element marked dirty.
+    effect = study_services.effect_save(
+        effect=EffectSize(
+            study=study,
+            outcome_domain="literacy",
+            input_kind="smd",
+            reported={"value": 0.3, "variance": 0.01},
+        )
+    )
+    assert EffectSize.objects.filter(pk=effect.pk, g__isnull=False).exists()
+    assert DirtyElement.objects.filter(element=element).exists()
+    assert not EvidenceSummary.objects.filter(element=element).exists()
+
+    # Redis is back: the periodic sweep enqueues the recompute and a worker catches up.
+    broker_down.conf.broker_url = "redis://127.0.0.1:6379/15"
+    broker_down._pool = None
+    broker_down.amqp._producer_pool = None
+    with broker_down.connection_for_write() as conn:
+        assert conn.default_channel.client.llen("celery") == 0  # nothing got through meanwhile
+    with celery_worker_on_redis_factory():
+        sweep_dirty_elements.delay()
+        assert _wait_for(lambda: not DirtyElement.objects.exists())
+    summary = EvidenceSummary.objects.get(element=element, outcome_domain="")
+    assert summary.k == 1 and summary.estimate == pytest.approx(0.3)
