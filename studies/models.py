@@ -252,6 +252,21 @@ class Study(models.Model):
             raise ValidationError({"doi": str(exc)}) from exc
 
 
+# What the effect-size service derives from the reported statistics (never typed in).
+EFFECT_COMPUTED_FIELDS = (
+    "g",
+    "variance",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "significant",
+    "direction",
+    "improvement_index",
+    "conversion",
+    "conversion_version",
+)
+
+
 class EffectSize(models.Model):
     """One reported result of a study, converted to Hedges' g (positive = favorable)."""
 

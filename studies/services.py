@@ -18,6 +18,7 @@ from frameworks.services import upsert_row
 from .constants import ACHIEVEMENT_DOMAINS, ReviewStatus
 from .identifiers import normalize_doi, normalize_title
 from .models import (
+    EFFECT_COMPUTED_FIELDS,
     STUDY_CITATION_AND_DESIGN_FIELDS,
     STUDY_QUALITY_FIELDS,
     EffectSize,
@@ -207,18 +208,6 @@ def _seed_effect(study: Study, data: dict[str, Any], populations: dict, counts: 
         # Not enough was reported to convert (e.g. no group sizes): keep what was reported,
         # visible as not yet computed, and say why.
         effect.notes = f"{effect.notes}\nNot computed: {exc}".strip()
-    computed = [
-        "g",
-        "variance",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "significant",
-        "direction",
-        "improvement_index",
-        "conversion",
-        "conversion_version",
-    ]
     upsert_row(
         EffectSize,
         lookup={
@@ -236,7 +225,7 @@ def _seed_effect(study: Study, data: dict[str, Any], populations: dict, counts: 
                 "reported_significant",
                 "higher_is_better",
                 "notes",
-                *computed,
+                *EFFECT_COMPUTED_FIELDS,
             ]
         },
         counts=counts,
@@ -576,16 +565,7 @@ EFFECT_BACKUP_FIELDS = (
     "clustered",
     "icc",
     "cluster_size",
-    "g",
-    "variance",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "significant",
-    "direction",
-    "improvement_index",
-    "conversion",
-    "conversion_version",
+    *EFFECT_COMPUTED_FIELDS,
     "notes",
     "version",
 )
