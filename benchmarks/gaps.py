@@ -22,14 +22,13 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from recompute import ensure_database  # noqa: E402
+from bench import django_on, synthetic_base  # noqa: E402
 
 # The least a fresh report must read: every tag of a published study joined to its effects,
 # grouped by element and outcome domain (the default map's cells), in one raw SQL pass that does
@@ -130,35 +129,15 @@ def main() -> None:
     )
     if args.copy_from:
         copy_database(args.copy_from, url)
-    ensure_database(url)
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_DEBUG="true",
-        CELERY_TASK_ALWAYS_EAGER="true",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(url)
+    synthetic_base(studies=args.studies, effects_per_study=args.effects_per_study, seed=args.seed)
     from django.db import connection, reset_queries
     from django.test import Client
 
     from evidence import gaps
     from evidence.services import evidence_recompute_all
-    from frameworks.services import DATA_DIR, framework_load, read_data_file
     from studies.models import EffectSize, Study
-    from studies.synthetic import synthetic_generate
 
-    call_command("migrate", verbosity=0)
-    framework_load(data=read_data_file(DATA_DIR / "leap-2017.json"), counts=Counter())
-    have = Study.objects.count()
-    if have < args.studies:
-        start = time.perf_counter()
-        counts = synthetic_generate(
-            studies=args.studies - have, effects_per_study=args.effects_per_study, seed=args.seed
-        )
-        print(f"generated {dict(counts)} in {time.perf_counter() - start:.1f} s")
     coded = code_vocabularies(args.seed)
     if coded:
         print(f"coded {coded} grade band, population and setting links")

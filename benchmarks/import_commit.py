@@ -11,7 +11,6 @@ duplicate check, no tiers). --per-row also times the old way, one save() per dra
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench import django_on  # noqa: E402
 
 TARGET_SECONDS = 5.0
 
@@ -45,20 +46,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     url = args.database_url or "postgres://postgres@127.0.0.1:5432/evidence_bench_import"
-    if url.startswith("postgres"):
-        from recompute import ensure_database
-
-        ensure_database(url)
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_DEBUG="true",
-        CELERY_TASK_ALWAYS_EAGER="true",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(url)
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
     from import_preview import ensure_existing, write_file
@@ -66,7 +54,6 @@ def main() -> None:
     from studies.imports import _draft, _source_note, import_commit, import_preview
     from studies.models import Study
 
-    call_command("migrate", verbosity=0)
     existing = ensure_existing(args.existing)
     with tempfile.TemporaryDirectory() as directory:
         data = write_file(Path(directory), args.records, args.seed).read_bytes()

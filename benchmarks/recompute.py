@@ -9,29 +9,11 @@ wall time, peak memory and the ratio to a single raw SQL aggregate pass over the
 
 import argparse
 import os
-import resource
 import statistics
 import sys
 import time
-from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench import django_on, peak_mb, synthetic_base
 
 
 def timed(fn, repeat=1):
@@ -66,36 +48,16 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     url = args.database_url or f"postgres://postgres@127.0.0.1:5432/evidence_bench_{args.studies}"
-    ensure_database(url)
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_DEBUG="true",
-        CELERY_TASK_ALWAYS_EAGER="true",
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(url)
+    synthetic_base(studies=args.studies, effects_per_study=args.effects_per_study, seed=args.seed)
     from django.db import connection
     from django.db.models import Count
 
     from evidence.services import element_evidence_recompute, evidence_recompute_all
     from frameworks.models import Element
-    from frameworks.services import DATA_DIR, framework_load, read_data_file
     from studies import services as study_services
     from studies.models import EffectSize, Study, StudyTag
-    from studies.synthetic import synthetic_generate
 
-    call_command("migrate", verbosity=0)
-    framework_load(data=read_data_file(DATA_DIR / "leap-2017.json"), counts=Counter())
-    have = Study.objects.count()
-    if have < args.studies:
-        start = time.perf_counter()
-        counts = synthetic_generate(
-            studies=args.studies - have, effects_per_study=args.effects_per_study, seed=args.seed
-        )
-        print(f"generated {dict(counts)} in {time.perf_counter() - start:.1f} s")
     n_effects = EffectSize.objects.count()
     n_published = Study.objects.published().count()
     print(

@@ -1,0 +1,65 @@
+"""What every benchmark does first: its own database, Django on it, and the synthetic evidence base.
+
+Benchmarks run as scripts (``.venv/bin/python benchmarks/<name>.py``), so they import this module
+by name from their own folder.
+"""
+
+import os
+import resource
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database if it does not exist yet."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_on(url: str) -> None:
+    """Set Django up on this database (created if need be, migrated), Celery eager."""
+    if url.startswith("postgres"):
+        ensure_database(url)
+    os.environ.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="true",
+        CELERY_TASK_ALWAYS_EAGER="true",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def synthetic_base(*, studies: int, effects_per_study: float, seed: int) -> None:
+    """The LEAP framework and at least ``studies`` synthetic studies (generated if fewer)."""
+    from frameworks.services import DATA_DIR, framework_load, read_data_file
+    from studies.models import Study
+    from studies.synthetic import synthetic_generate
+
+    framework_load(data=read_data_file(DATA_DIR / "leap-2017.json"), counts=Counter())
+    have = Study.objects.count()
+    if have < studies:
+        start = time.perf_counter()
+        counts = synthetic_generate(
+            studies=studies - have, effects_per_study=effects_per_study, seed=seed
+        )
+        print(f"generated {dict(counts)} in {time.perf_counter() - start:.1f} s")
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
