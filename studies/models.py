@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -217,11 +217,12 @@ class Study(models.Model):
             models.Index(fields=["title_key", "year"], name="study_title_year_idx"),
             # Public pages read published studies only: counting an element's studies walks this
             # narrow index instead of the wide table, and the default listing order (strongest
-            # tier, newest first) reads its first page straight off the second.
+            # tier, newest first) reads its first page straight off the second. Ascending keys sort
+            # NULL (untiered) last in PostgreSQL, as the listing does; SQLite cannot index NULLS
+            # LAST, so it is not spelled out.
             models.Index(fields=["id"], condition=Q(status="published"), name="study_published"),
             models.Index(
-                F("essa_tier").asc(nulls_last=True),
-                F("year").desc(),
+                fields=["essa_tier", "-year"],
                 condition=Q(status="published"),
                 name="study_published_by_tier",
             ),

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='study',
-            index=models.Index(models.OrderBy(models.F('essa_tier'), nulls_last=True), models.OrderBy(models.F('year'), descending=True), condition=models.Q(('status', 'published')), name='study_published_by_tier'),
+            index=models.Index(fields=['essa_tier', '-year'], condition=models.Q(('status', 'published')), name='study_published_by_tier'),
         ),
         migrations.AddIndex(
             model_name='studytag',
