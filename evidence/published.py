@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from studies.constants import ReviewStatus
+from studies.constants import Design, OutcomeDomain, ReviewStatus, SampleUnit, WWCRating
 from studies.models import EffectSize, Study, StudyTag
 
 from . import rules
@@ -31,33 +31,41 @@ _STUDY = Study._meta.db_table
 _EFFECT = EffectSize._meta.db_table
 _TAG = StudyTag._meta.db_table
 
-# Per study and scope: how many effects have a variance, their sums for the composite, and
-# whether any is significant (favorable, unfavorable, either). Portable SQL (PostgreSQL, SQLite).
-_SCOPE_SQL = f"""
-SELECT e.study_id,
-       CASE WHEN e.population_id IS NULL THEN e.outcome_domain ELSE '' END,
-       COALESCE(e.population_id, 0),
-       COUNT(e.variance),
-       SUM(CASE WHEN e.variance IS NOT NULL THEN e.g END),
-       SUM(e.variance),
-       SUM(SQRT(e.variance)),
-       MAX(CASE WHEN e.significant AND e.g > 0 THEN 1 ELSE 0 END),
-       MAX(CASE WHEN e.significant AND e.g < 0 THEN 1 ELSE 0 END),
-       MAX(CASE WHEN e.significant THEN 1 ELSE 0 END)
-FROM {_EFFECT} e JOIN {_STUDY} s ON s.id = e.study_id
-WHERE s.status = %s AND e.g IS NOT NULL AND (e.subgroup = '' OR e.population_id IS NOT NULL)
-  {{where}}
-GROUP BY 1, 2, 3
-"""
+# Text columns travel as their position in these lists (see ``_code``): every query returns
+# numbers only, so PostgreSQL can hand them over in its binary COPY format, straight into numpy.
+DESIGNS = ["", *Design.values]
+WWC_RATINGS = ["", *WWCRating.values]
+SAMPLE_UNITS = ["", *SampleUnit.values]
+DOMAINS = ["", *OutcomeDomain.values]
+
+
+def _code(column: str, values: list[str]) -> str:
+    """SQL for the position of ``column``'s value in ``values`` (-1 if it is not there)."""
+    cases = " ".join(f"WHEN '{value}' THEN {i}" for i, value in enumerate(values))
+    return f"CAST(CASE {column} {cases} ELSE -1 END AS BIGINT)"
+
+
+# Every column is BIGINT or DOUBLE PRECISION and never NULL (a sentinel stands for NULL).
 _STUDY_SQL = f"""
-SELECT s.id, s.design, s.wwc_rating, s.sample_size, s.sample_unit, s.n_sites,
-       s.essa_tier, CAST(s.essa_reason AS TEXT)
-FROM {_STUDY} s WHERE s.status = %s {{where}} ORDER BY s.id
+SELECT CAST(s.id AS BIGINT), {_code("s.design", DESIGNS)}, {_code("s.wwc_rating", WWC_RATINGS)},
+       {_code("s.sample_unit", SAMPLE_UNITS)}, CAST(COALESCE(s.sample_size, -1) AS BIGINT),
+       CAST(COALESCE(s.n_sites, -1) AS BIGINT)
+FROM {_STUDY} s WHERE s.status = '{{status}}' {{where}}
 """
+# The effects that count (whole-sample ones and subgroup effects on a known population), one row
+# each: the per-study, per-scope sums are numpy's, which is faster than a GROUP BY here.
+_EFFECT_SQL = f"""
+SELECT CAST(e.study_id AS BIGINT), {_code("e.outcome_domain", DOMAINS)},
+       CAST(COALESCE(e.population_id, 0) AS BIGINT), CAST(e.g AS DOUBLE PRECISION),
+       CAST(COALESCE(e.variance, -1) AS DOUBLE PRECISION),
+       CAST(CASE WHEN e.significant THEN 1 ELSE 0 END AS BIGINT)
+FROM {_EFFECT} e JOIN {_STUDY} s ON s.id = e.study_id
+WHERE s.status = '{{status}}' AND e.g IS NOT NULL
+  AND (e.subgroup = '' OR e.population_id IS NOT NULL) {{where}}
+"""
+# Tags of studies that are not published are dropped when they are matched to the studies.
 _TAG_SQL = f"""
-SELECT DISTINCT t.element_id, t.study_id
-FROM {_TAG} t JOIN {_STUDY} s ON s.id = t.study_id
-WHERE s.status = %s {{where}}
+SELECT CAST(t.element_id AS BIGINT), CAST(t.study_id AS BIGINT) FROM {_TAG} t {{where}}
 """
 _IN_ELEMENTS = f"IN (SELECT study_id FROM {_TAG} WHERE element_id IN ({{ids}}))"
 
@@ -80,11 +88,6 @@ class PublishedEvidence:
     """
 
     study_ids: np.ndarray
-    design: list[str]
-    wwc_rating: list[str]
-    sample_size: list[int | None]
-    sample_unit: list[str]
-    n_sites: list[int | None]
     students: np.ndarray  # sample size, 0 where unknown
     synthesis: np.ndarray
     level: np.ndarray
@@ -99,9 +102,9 @@ class PublishedEvidence:
     has_effects: np.ndarray
     tier: np.ndarray
     tagged: dict[int, np.ndarray]
-    # The ESSA tier and reason stored on each study, the reason as JSON text.
-    stored_tier: list[int | None]
-    stored_reason: list[str]
+    # Each study's ESSA tier on its whole-sample effects: an index into ``tier_decisions``.
+    tier_decision_of: np.ndarray
+    tier_decisions: list[rules.TierDecision]
 
     def units(self, element_id: int) -> list[Unit]:
         """The element's overall unit first, then one per outcome domain and per population."""
@@ -128,40 +131,53 @@ class PublishedEvidence:
             significant=self.significant[rows],
         )
 
-    def stored_tiers(self) -> dict[int, tuple[int | None, str]]:
-        return dict(
-            zip(
-                self.study_ids.tolist(),
-                zip(self.stored_tier, self.stored_reason, strict=True),
-                strict=True,
+
+def _columns(sql: str, n_columns: int, floats: Sequence[int] = ()) -> list[np.ndarray]:
+    """Run a SELECT of non-NULL BIGINT / DOUBLE PRECISION columns (``floats`` lists the latter).
+
+    On PostgreSQL the rows come as binary COPY, whose rows have a fixed layout when every field
+    has a fixed width: numpy reads them without a Python object per value. Elsewhere (the SQLite
+    demo) the rows are fetched as usual.
+    """
+    kinds = ["f8" if i in floats else "i8" for i in range(n_columns)]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        return [
+            np.array(column, dtype=kind).reshape(len(rows))
+            for column, kind in zip(
+                zip(*rows, strict=True) if rows else [()] * n_columns, kinds, strict=True
             )
-        )
+        ]
+    connection.ensure_connection()
+    buffer = bytearray()
+    with (
+        connection.connection.cursor() as cursor,
+        cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)") as copy,
+    ):
+        for block in copy:
+            buffer += block
+    # Header: 11-byte signature, 4-byte flags, 4-byte extension length (+ extension); trailer: -1.
+    start = 19 + int.from_bytes(buffer[15:19], "big")
+    layout = [("fields", ">i2")]
+    for i, kind in enumerate(kinds):
+        layout += [(f"length{i}", ">i4"), (f"value{i}", ">" + kind)]
+    row = np.dtype(layout)
+    count, extra = divmod(len(buffer) - start - 2, row.itemsize)
+    rows = np.frombuffer(buffer, dtype=row, count=count, offset=start)
+    if (
+        extra
+        or (rows["fields"] != n_columns).any()
+        or any((rows[f"length{i}"] != 8).any() for i in range(n_columns))
+    ):
+        raise ValueError("unexpected row layout in COPY output (a NULL or a non-8-byte column)")
+    return [rows[f"value{i}"].astype(kind) for i, kind in enumerate(kinds)]
 
-    def overall_tier(self, position: int) -> rules.TierDecision:
-        """The study's ESSA tier on its whole-sample effects (its OVERALL row is its position)."""
-        return rules.tier_decision(
-            self.design[position],
-            self.wwc_rating[position],
-            self.sample_size[position],
-            self.sample_unit[position],
-            self.n_sites[position],
-            bool(self.favorable[position]),
-            bool(self.unfavorable[position]),
-            bool(self.has_effects[position]),
-        )
 
-
-def _fetch(sql: str, params: Sequence) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _design_level(design: str, wwc: str, size: int | None, unit: str, sites: int | None) -> int:
-    level, _ = rules.design_level(
-        rules.StudyFacts(0, design, wwc, sample_size=size, sample_unit=unit, n_sites=sites)
-    )
-    return level or 0
+def _check_codes(codes: np.ndarray, column: str) -> None:
+    if (codes < 0).any():
+        raise ValueError(f"a published study has a {column} outside its choices")
 
 
 def published_evidence_load(element_ids: Sequence[int] | None = None) -> PublishedEvidence:
@@ -171,55 +187,85 @@ def published_evidence_load(element_ids: Sequence[int] | None = None) -> Publish
     if element_ids is not None:
         ids = ",".join(str(int(pk)) for pk in element_ids) or "NULL"
         where = "AND s.id " + _IN_ELEMENTS.format(ids=ids)
-        where_tag = f"AND t.element_id IN ({ids})"
+        where_tag = f"WHERE t.element_id IN ({ids})"
 
-    studies = _fetch(_STUDY_SQL.format(where=where), [status])
-    n = len(studies)
-    study_ids = np.fromiter((row[0] for row in studies), dtype=np.int64, count=n)
-    _, design, wwc, size, unit, sites, stored_tier, stored_reason = (
-        [list(col) for col in zip(*studies, strict=True)] if n else [[] for _ in range(8)]
+    study_id, design, wwc, unit, size, sites = _columns(
+        _STUDY_SQL.format(status=status, where=where), 6
     )
-    levels: dict[tuple, int] = {}
-    level = np.zeros(n, dtype=np.int8)
-    for i, key in enumerate(zip(design, wwc, size, unit, sites, strict=True)):
-        # Only the few facts of the design matter; most studies share them.
-        large = (key[2] or 0) >= rules.MIN_STUDENTS and (key[4] or 0) >= rules.MIN_SITES
-        short = (key[0], key[1], key[3] in ("students", ""), large)
-        if short not in levels:
-            levels[short] = _design_level(*key)
-        level[i] = levels[short]
-    synthesis = np.fromiter((d in rules.SYNTHESES for d in design), dtype=bool, count=n)
+    order = np.argsort(study_id, kind="stable")
+    study_id, design, wwc, unit, size, sites = (
+        x[order] for x in (study_id, design, wwc, unit, size, sites)
+    )
+    for codes, column in ((design, "design"), (wwc, "WWC rating"), (unit, "sample unit")):
+        _check_codes(codes, column)
+    n = study_id.size
+    synthesis = np.isin(design, [DESIGNS.index(d) for d in rules.SYNTHESES])
 
-    scope_rows = _fetch(_SCOPE_SQL.format(where=where), [status])
-    m = len(scope_rows)
-    cols = list(zip(*scope_rows, strict=True)) if m else [()] * 10
-    position = np.searchsorted(study_ids, np.fromiter(cols[0], dtype=np.int64, count=m))
-    domain, population = cols[1], cols[2]
-    count = np.fromiter(cols[3], dtype=np.float64, count=m)
-    sum_g, sum_v, sum_sd = (np.array(c, dtype=np.float64).reshape(m) for c in cols[4:7])
-    flags = [np.fromiter(c, dtype=bool, count=m) for c in cols[7:10]]
+    effect_study, domain, population, g_raw, v_raw, significant_raw = _columns(
+        _EFFECT_SQL.format(status=status, where=where), 6, floats=(3, 4)
+    )
+    _check_codes(domain, "outcome domain")
+    # Per study and scope: the effects with a variance, their sums for the composite, and
+    # whether any effect is significant (favorable, unfavorable, either). A population's scope
+    # spans every outcome domain.
+    position = np.searchsorted(study_id, effect_study)
+    domain = np.where(population != 0, 0, domain)
+    by_group = np.lexsort((population, domain, position))
+    position, domain, population, g_raw, v_raw, significant_raw = (
+        x[by_group] for x in (position, domain, population, g_raw, v_raw, significant_raw)
+    )
+    new_group = np.ones(position.size, dtype=bool)
+    new_group[1:] = (
+        (position[1:] != position[:-1])
+        | (domain[1:] != domain[:-1])
+        | (population[1:] != population[:-1])
+    )
+    starts = np.flatnonzero(new_group)
+    known = v_raw > 0
+    sig = significant_raw == 1
+
+    def group_sum(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, starts) if starts.size else np.zeros(0)
+
+    count = group_sum(known.astype(np.float64))
+    sum_g = group_sum(np.where(known, g_raw, 0.0))
+    sum_v = group_sum(np.where(known, v_raw, 0.0))
+    sum_sd = group_sum(np.sqrt(np.where(known, v_raw, 0.0)))
+    flags = [
+        group_sum(f.astype(np.float64)) > 0 for f in (sig & (g_raw > 0), sig & (g_raw < 0), sig)
+    ]
+    position, domain, population = position[starts], domain[starts], population[starts]
+    m = starts.size
 
     # OVERALL rows: every study, its whole-sample effects summed over domains.
-    whole = np.fromiter((p == 0 for p in population), dtype=bool, count=m)
+    whole = population == 0
     at = position[whole]
 
     def per_study(values: np.ndarray) -> np.ndarray:
         return np.bincount(at, weights=values[whole], minlength=n)
 
-    overall_sums = [per_study(np.nan_to_num(x)) for x in (count, sum_g, sum_v, sum_sd)]
+    overall_sums = [per_study(x) for x in (count, sum_g, sum_v, sum_sd)]
     overall_flags = [per_study(f.astype(np.float64)) > 0 for f in flags]
     has_whole = np.bincount(at, minlength=n) > 0
 
+    pairs = (
+        np.unique(np.stack([population, domain]), axis=1) if m else np.zeros((2, 0), dtype=np.int64)
+    )
     scopes = sorted(
-        {(d, p or None) for d, p in zip(domain, population, strict=True)},
+        {(DOMAINS[d], p or None) for p, d in pairs.T.tolist()},
         key=lambda s: (s[1] is not None, s[0], s[1] or 0),
     )
     scopes.insert(0, OVERALL)
     code_of = {scope: code for code, scope in enumerate(scopes)}
-    scope_code = np.fromiter(
-        (code_of[(d, p or None)] for d, p in zip(domain, population, strict=True)),
-        dtype=np.int32,
-        count=m,
+    pair_code = np.array(
+        [code_of[(DOMAINS[d], p or None)] for p, d in pairs.T.tolist()], dtype=np.int32
+    )
+    scope_code = (
+        pair_code[
+            np.searchsorted(pairs[0] * len(DOMAINS) + pairs[1], population * len(DOMAINS) + domain)
+        ]
+        if m
+        else np.zeros(0, dtype=np.int32)
     )
 
     row_scope = np.concatenate([np.zeros(n, dtype=np.int32), scope_code])
@@ -237,29 +283,60 @@ def published_evidence_load(element_ids: Sequence[int] | None = None) -> Publish
         x[order] for x in (row_scope, row_study, g, v, has_effects)
     )
     favorable, unfavorable, significant = (f[order] for f in row_flags)
+
+    # ESSA: a study's tier depends on a few facts that most studies share, so it is decided once
+    # per distinct combination. The sample and sites matter only as "large and multi-site",
+    # except where the tier quotes them (rules.tier_decision); the key below keeps at least
+    # that much, so it is never coarser than the rules.
+    large = (
+        np.isin(unit, [SAMPLE_UNITS.index("students"), SAMPLE_UNITS.index("")])
+        & (size >= rules.MIN_STUDENTS)
+        & (sites >= rules.MIN_SITES)
+    )
+    quoted = (
+        large
+        & np.isin(wwc, [WWC_RATINGS.index(r) for r in rules.MEETS_STANDARDS])
+        & np.isin(design, [DESIGNS.index(d) for d in rules.RANDOMIZED | rules.QUASI_EXPERIMENTAL])
+    )
+    key_size = np.where(quoted, size, np.where(large, rules.MIN_STUDENTS, -1))
+    key_sites = np.where(quoted, sites, np.where(large, rules.MIN_SITES, -1))
+    design_keys, design_of = _distinct(np.stack([design, wwc, unit, key_size, key_sites]))
+    levels = np.array(
+        [_tier(key, False, False, True).design_level or 0 for key in design_keys.T.tolist()],
+        dtype=np.int8,
+    )
+    level = levels[design_of] if n else np.zeros(0, dtype=np.int8)
+    tier_keys, tier_decision_of = _distinct(
+        np.stack([design_of, favorable[:n], unfavorable[:n], has_effects[:n]]).astype(np.int64)
+    )
+    tier_decisions = [
+        _tier(design_keys[:, key].tolist(), bool(fav), bool(unfav), bool(has))
+        for key, fav, unfav, has in tier_keys.T.tolist()
+    ]
+
     row_level = level[row_study]
     # §3 per scope: design level 4 is Tier 4 whatever the effects; 1-3 need a favorable effect.
     tier = np.where(row_level == 4, 4, np.where((row_level > 0) & favorable, row_level, 0))
 
-    tags = _fetch(_TAG_SQL.format(where=where_tag), [status])
+    tag_element, tag_study = _columns(_TAG_SQL.format(where=where_tag), 2)
     tagged: dict[int, np.ndarray] = {}
-    if tags:
-        element_col, study_col = (np.array(c, dtype=np.int64) for c in zip(*tags, strict=True))
-        tag_position = np.searchsorted(study_ids, study_col)
-        known = (tag_position < n) & (study_ids[np.minimum(tag_position, n - 1)] == study_col)
-        for element_id in np.unique(element_col[known]).tolist():
+    if n and tag_element.size:
+        tag_position = np.searchsorted(study_id, tag_study)
+        in_view = (tag_position < n) & (study_id[np.minimum(tag_position, n - 1)] == tag_study)
+        tag_element, tag_position = tag_element[in_view], tag_position[in_view]
+        by_element = np.argsort(tag_element, kind="stable")
+        tag_element, tag_position = tag_element[by_element], tag_position[by_element]
+        elements, firsts = np.unique(tag_element, return_index=True)
+        for element_id, positions in zip(
+            elements.tolist(), np.split(tag_position, firsts[1:]), strict=True
+        ):
             mask = np.zeros(n, dtype=bool)
-            mask[tag_position[known & (element_col == element_id)]] = True
+            mask[positions] = True
             tagged[element_id] = mask
 
     return PublishedEvidence(
-        study_ids=study_ids,
-        design=design,
-        wwc_rating=list(wwc),
-        sample_size=list(size),
-        sample_unit=list(unit),
-        n_sites=list(sites),
-        students=np.fromiter((x or 0 for x in size), dtype=np.int64, count=n),
+        study_ids=study_id,
+        students=np.maximum(size, 0),
         synthesis=synthesis,
         level=level,
         scopes=scopes,
@@ -273,8 +350,30 @@ def published_evidence_load(element_ids: Sequence[int] | None = None) -> Publish
         has_effects=has_effects,
         tier=tier.astype(np.int8),
         tagged=tagged,
-        stored_tier=stored_tier,
-        stored_reason=stored_reason,
+        tier_decision_of=tier_decision_of,
+        tier_decisions=tier_decisions,
+    )
+
+
+def _distinct(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of a 2-D array, and for each column the index of its distinct one."""
+    if not columns.shape[1]:
+        return columns, np.zeros(0, dtype=np.int64)
+    keys, inverse = np.unique(columns, axis=1, return_inverse=True)
+    return keys, inverse.reshape(columns.shape[1])
+
+
+def _tier(design_key: list[int], favorable: bool, unfavorable: bool, has_effects: bool):
+    design, wwc, unit, size, sites = design_key
+    return rules.tier_decision(
+        DESIGNS[design],
+        WWC_RATINGS[wwc],
+        size if size >= 0 else None,
+        SAMPLE_UNITS[unit],
+        sites if sites >= 0 else None,
+        favorable,
+        unfavorable,
+        has_effects,
     )
 
 

@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db import connection, transaction
 from django.utils import timezone
 
 from frameworks.models import Element
@@ -261,13 +259,7 @@ def evidence_recompute_all(
                 RecomputeJob.objects.filter(pk=job.pk).update(done=done)
             if progress:
                 progress(done, len(elements), element)
-        _store_tiers(
-            {
-                pk: evidence.overall_tier(position)
-                for position, pk in enumerate(evidence.study_ids.tolist())
-            },
-            evidence.stored_tiers(),
-        )
+        _store_tiers(evidence.study_ids, evidence.tier_decision_of, evidence.tier_decisions)
     except Exception as exc:
         if job:
             RecomputeJob.objects.filter(pk=job.pk).update(
@@ -282,64 +274,71 @@ def evidence_recompute_all(
 
 
 def _store_tiers(
-    decisions: dict[int, rules.TierDecision], stored: dict[int, tuple[int | None, str]]
+    study_ids: np.ndarray, decision_of: np.ndarray, decisions: list[rules.TierDecision]
 ) -> int:
-    """Store the ESSA tier (and its reason) of each study whose tier changed.
+    """Store each study's ESSA tier and reason (``decisions[decision_of[i]]``) where it changed.
 
-    ``stored`` holds each study's current tier and reason (as JSON text: each distinct reason
-    is decoded once, most studies share one).
+    A derived field, not an edit: no save(), no version bump, no audit row. Returns how many
+    studies changed.
     """
-    decoded: dict[str, dict] = {}
-    as_dict: dict[int, dict] = {}
-    changed: dict[int, list[int]] = defaultdict(list)
-    for pk, decision in decisions.items():
-        tier, text = stored[pk]
-        if text not in decoded:
-            decoded[text] = json.loads(text) if text else {}
-        if id(decision) not in as_dict:
-            as_dict[id(decision)] = decision.as_dict()
-        if tier != decision.tier or decoded[text] != as_dict[id(decision)]:
-            changed[id(decision)].append(pk)
-    # A few distinct decisions cover most studies: one UPDATE each (bulk_update's CASE per row is
-    # slow at scale). A derived field, not an edit: no save(), no version bump, no audit row.
-    for key, pks in changed.items():
-        for start in range(0, len(pks), 10_000):
-            Study.objects.filter(pk__in=pks[start : start + 10_000]).update(
-                essa_tier=as_dict[key]["tier"], essa_reason=as_dict[key]
+    tiers = [d.tier for d in decisions]
+    reasons = [d.as_dict() for d in decisions]
+    if connection.vendor == "postgresql":
+        # One statement whatever the size: the database compares stored and new values itself.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Study._meta.db_table} s
+                SET essa_tier = d.tier, essa_reason = d.reason
+                FROM unnest(%s::bigint[], %s::int[]) AS x(id, k)
+                JOIN (SELECT k, tier, CAST(reason AS jsonb) AS reason
+                      FROM unnest(%s::int[], %s::int[], %s::text[]) AS d(k, tier, reason)) d
+                  ON d.k = x.k
+                WHERE s.id = x.id
+                  AND (s.essa_tier IS DISTINCT FROM d.tier OR s.essa_reason IS DISTINCT FROM d.reason)
+                """,
+                [
+                    study_ids.tolist(),
+                    decision_of.tolist(),
+                    list(range(len(decisions))),
+                    tiers,
+                    [json.dumps(r) for r in reasons],
+                ],
             )
-    return sum(len(pks) for pks in changed.values())
+            return cursor.rowcount
+    changed = 0
+    for k, (tier, reason) in enumerate(zip(tiers, reasons, strict=True)):
+        pks = study_ids[decision_of == k].tolist()
+        for start in range(0, len(pks), 10_000):
+            changed += (
+                Study.objects.filter(pk__in=pks[start : start + 10_000])
+                .exclude(essa_tier=tier, essa_reason=reason)
+                .update(essa_tier=tier, essa_reason=reason)
+            )
+    return changed
 
 
 def study_tiers_refresh(*, study_ids: Iterable[int]) -> int:
     """Store the ESSA tier of these studies (any status, so a draft shows the tier it would earn)."""
-    studies, stored = {}, {}
-    for pk, design, wwc, n, unit, sites, tier, reason in (
-        Study.objects.filter(pk__in=list(study_ids))
-        .annotate(reason_text=Cast("essa_reason", TextField()))
-        .values_list(
-            "id",
-            "design",
-            "wwc_rating",
-            "sample_size",
-            "sample_unit",
-            "n_sites",
-            "essa_tier",
-            "reason_text",
-        )
-    ):
-        studies[pk] = rules.StudyFacts(pk, design, wwc, n, unit, sites)
-        stored[pk] = (tier, reason)
+    studies = {
+        pk: rules.StudyFacts(pk, design, wwc, n, unit, sites)
+        for pk, design, wwc, n, unit, sites in Study.objects.filter(
+            pk__in=list(study_ids)
+        ).values_list("id", "design", "wwc_rating", "sample_size", "sample_unit", "n_sites")
+    }
     effects: dict[int, list[rules.EffectFacts]] = defaultdict(list)
     for study_id, domain, g, v, sig in EffectSize.objects.filter(
         study_id__in=list(studies), g__isnull=False, population__isnull=True, subgroup=""
     ).values_list("study_id", "outcome_domain", "g", "variance", "significant"):
         effects[study_id].append(rules.EffectFacts(g, v, sig, domain))
+    decisions = [
+        rules.study_tier(dataclasses.replace(facts, effects=tuple(effects[pk])))
+        for pk, facts in studies.items()
+    ]
     return _store_tiers(
-        {
-            pk: rules.study_tier(dataclasses.replace(facts, effects=tuple(effects[pk])))
-            for pk, facts in studies.items()
-        },
-        stored,
+        np.fromiter(studies, dtype=np.int64, count=len(studies)),
+        np.arange(len(decisions)),
+        decisions,
     )
 
 
