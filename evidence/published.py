@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import psycopg
 from django.db import connection
 
 from studies.constants import Design, OutcomeDomain, ReviewStatus, SampleUnit, WWCRating
@@ -135,44 +136,37 @@ class PublishedEvidence:
 def _columns(sql: str, n_columns: int, floats: Sequence[int] = ()) -> list[np.ndarray]:
     """Run a SELECT of non-NULL BIGINT / DOUBLE PRECISION columns (``floats`` lists the latter).
 
-    On PostgreSQL the rows come as binary COPY, whose rows have a fixed layout when every field
-    has a fixed width: numpy reads them without a Python object per value. Elsewhere (the SQLite
-    demo) the rows are fetched as usual.
+    On PostgreSQL every row is packed into 8-byte binary fields and the rows concatenated into
+    one bytea value, which numpy reads as a whole: no Python object (nor wire message) per row.
+    Elsewhere (the SQLite demo) the rows are fetched as usual.
     """
     kinds = ["f8" if i in floats else "i8" for i in range(n_columns)]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql)
             rows = cursor.fetchall()
+        columns = zip(*rows, strict=True) if rows else [()] * n_columns
         return [
             np.array(column, dtype=kind).reshape(len(rows))
-            for column, kind in zip(
-                zip(*rows, strict=True) if rows else [()] * n_columns, kinds, strict=True
-            )
+            for column, kind in zip(columns, kinds, strict=True)
         ]
+    names = [f"c{i}" for i in range(n_columns)]
+    packed = " || ".join(
+        f"{'float8send' if kind == 'f8' else 'int8send'}({name})"
+        for name, kind in zip(names, kinds, strict=True)
+    )
     connection.ensure_connection()
-    buffer = bytearray()
-    with (
-        connection.connection.cursor() as cursor,
-        cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)") as copy,
-    ):
-        for block in copy:
-            buffer += block
-    # Header: 11-byte signature, 4-byte flags, 4-byte extension length (+ extension); trailer: -1.
-    start = 19 + int.from_bytes(buffer[15:19], "big")
-    layout = [("fields", ">i2")]
-    for i, kind in enumerate(kinds):
-        layout += [(f"length{i}", ">i4"), (f"value{i}", ">" + kind)]
-    row = np.dtype(layout)
-    count, extra = divmod(len(buffer) - start - 2, row.itemsize)
-    rows = np.frombuffer(buffer, dtype=row, count=count, offset=start)
-    if (
-        extra
-        or (rows["fields"] != n_columns).any()
-        or any((rows[f"length{i}"] != 8).any() for i in range(n_columns))
-    ):
-        raise ValueError("unexpected row layout in COPY output (a NULL or a non-8-byte column)")
-    return [rows[f"value{i}"].astype(kind) for i, kind in enumerate(kinds)]
+    # A plain (server-binding) cursor: Django's client-side cursors cannot return binary.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"SELECT string_agg({packed}, ''::bytea) FROM ({sql}) AS r({', '.join(names)})",
+            binary=True,
+        )
+        data = cursor.fetchone()[0] or b""
+    rows = np.frombuffer(
+        data, dtype=[(name, ">" + kind) for name, kind in zip(names, kinds, strict=True)]
+    )
+    return [rows[name].astype(kind) for name, kind in zip(names, kinds, strict=True)]
 
 
 def _check_codes(codes: np.ndarray, column: str) -> None:
@@ -357,10 +351,16 @@ def published_evidence_load(element_ids: Sequence[int] | None = None) -> Publish
 
 def _distinct(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct columns of a 2-D array, and for each column the index of its distinct one."""
-    if not columns.shape[1]:
+    n = columns.shape[1]
+    if not n:
         return columns, np.zeros(0, dtype=np.int64)
-    keys, inverse = np.unique(columns, axis=1, return_inverse=True)
-    return keys, inverse.reshape(columns.shape[1])
+    order = np.lexsort(columns[::-1])
+    ordered = columns[:, order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[:, first], inverse
 
 
 def _tier(design_key: list[int], favorable: bool, unfavorable: bool, has_effects: bool):

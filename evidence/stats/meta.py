@@ -284,7 +284,8 @@ def _best_maximum(y: np.ndarray, v: np.ndarray, found: _Tau2, *, reml: bool) -> 
     grid = np.concatenate(([0.0], np.geomspace(1e-3 * float(v.min()), top, 96)))
     scores = _scores_on_grid(y, v, grid, reml).tolist()
     for lo, hi, s_lo, s_hi in zip(grid[:-1], grid[1:], scores[:-1], scores[1:], strict=True):
-        if s_lo > 0 >= s_hi:
+        # Scoring's own answer is a root in its cell already: refining it again changes nothing.
+        if s_lo > 0 >= s_hi and not lo <= found.tau2 <= hi:
             candidates.append(float(optimize.brentq(score, lo, hi, xtol=1e-300, rtol=4 * _EPS)))
     best_ll = _log_likelihood(y, v, found.tau2, reml)
     best = found
