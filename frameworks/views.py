@@ -1,3 +1,7 @@
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from convenings.selectors import findings_for_element
@@ -26,7 +30,42 @@ def component_detail(request, code: str):
     return render(request, "frameworks/component.html", {"component": component})
 
 
+# Findings and open questions are not part of the evidence version: they show within this time.
+ELEMENT_PAGE_TTL = 300
+
+
+def _shared_page(request) -> bool:
+    """Whether this request gets the page every anonymous reader gets (no session, no flash
+    message, no filters), which may be served from the cache."""
+    return (
+        request.method == "GET"
+        and not request.GET
+        and not request.htmx
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
 def element_detail(request, code: str):
+    """The element page; the anonymous, unfiltered one is cached per evidence version, as it is
+    most of the traffic and its rendering most of its cost (the version costs one query)."""
+    if not _shared_page(request):
+        return _element_detail(request, code)
+    version = selectors.element_page_version(code)
+    if version is None:
+        return _element_detail(request, code)  # 404
+    # The static manifest's hash: after a deploy no page links static files that are gone.
+    build = getattr(staticfiles_storage, "manifest_hash", "")
+    key = f"element-page:{code}:{version}:{build}"
+    html = cache.get(key)
+    if html is None:
+        response = _element_detail(request, code)
+        cache.set(key, response.content, ELEMENT_PAGE_TTL)
+        return response
+    return HttpResponse(html)
+
+
+def _element_detail(request, code: str):
     element = selectors.element_by_code(code)
     study_filter, page = element_study_list(element, request.GET)
     params = request.GET.copy()
