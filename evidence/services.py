@@ -8,11 +8,13 @@ import dataclasses
 import json
 import logging
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
@@ -25,6 +27,7 @@ from . import rules
 from .constants import JobState
 from .models import DirtyElement, EvidenceHistory, EvidenceSummary, RecomputeJob
 from .published import PublishedEvidence, Unit, published_evidence_load
+from .selectors import EVIDENCE_VERSION_KEY
 from .stats.meta import PooledResult, pool
 
 logger = logging.getLogger(__name__)
@@ -207,6 +210,7 @@ def _store(element_id: int, summaries: list[EvidenceSummary]) -> int:
         # One row per INSERT: Django's multi-row UNNEST path escapes large JSON values slowly.
         EvidenceSummary.objects.bulk_create(summaries, batch_size=1)
         EvidenceHistory.objects.bulk_create(history)
+        evidence_version_bump()
     return len(summaries)
 
 
@@ -360,8 +364,17 @@ def elements_mark_dirty(*, element_ids: Iterable[int]) -> set[int]:
             recompute_element.delay(element_id)
 
     if ids:
+        evidence_version_bump()
         transaction.on_commit(enqueue, robust=True)
     return ids
+
+
+def evidence_version_bump() -> None:
+    """Give the published evidence a new version once this transaction commits (not before: a
+    reader in between would cache the old data under the new version)."""
+    transaction.on_commit(
+        lambda: cache.set(EVIDENCE_VERSION_KEY, uuid.uuid4().hex, None), robust=True
+    )
 
 
 def dirty_elements_enqueue() -> int:

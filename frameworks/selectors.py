@@ -40,30 +40,3 @@ def element_by_code(code: str) -> Element:
         Element.objects.current().select_related("component").prefetch_related("facets"),
         code=code,
     )
-
-
-def element_page_version(code: str) -> str | None:
-    """What an element's public page shows, as one value that changes when the evidence does:
-    the newest of its summaries and its dirty mark (set by every change to a published study
-    behind it, cleared by the recompute). None for an unknown element. One query."""
-    from django.db.models import OuterRef, Subquery
-
-    from evidence.models import EvidenceSummary
-
-    newest = (
-        EvidenceSummary.objects.filter(element=OuterRef("pk"))
-        .order_by("-computed_at")
-        .values("computed_at")[:1]
-    )
-    row = (
-        Element.objects.current()
-        .filter(code=code)
-        .annotate(computed_at=Subquery(newest))
-        .values_list("pk", "computed_at", "dirty_mark__marked_at")
-        .first()
-    )
-    if row is None:
-        return None
-    pk, computed_at, marked_at = row
-    stamp = lambda at: at.timestamp() if at else 0  # noqa: E731
-    return f"{pk}-{stamp(computed_at)}-{stamp(marked_at)}"

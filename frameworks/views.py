@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
@@ -6,11 +8,13 @@ from django.shortcuts import get_object_or_404, render
 
 from convenings.selectors import findings_for_element
 from evidence import forest
-from evidence.selectors import element_summaries
+from evidence.selectors import element_summaries, evidence_version
 from studies.selectors import element_study_list
 
 from . import selectors
 from .models import Component
+
+logger = logging.getLogger(__name__)
 
 
 def home(request):
@@ -48,21 +52,26 @@ def _shared_page(request) -> bool:
 
 def element_detail(request, code: str):
     """The element page; the anonymous, unfiltered one is cached per evidence version, as it is
-    most of the traffic and its rendering most of its cost (the version costs one query)."""
+    most of the traffic and its rendering most of its cost."""
     if not _shared_page(request):
         return _element_detail(request, code)
-    version = selectors.element_page_version(code)
-    if version is None:
-        return _element_detail(request, code)  # 404
     # The static manifest's hash: after a deploy no page links static files that are gone.
     build = getattr(staticfiles_storage, "manifest_hash", "")
-    key = f"element-page:{code}:{version}:{build}"
-    html = cache.get(key)
-    if html is None:
-        response = _element_detail(request, code)
-        cache.set(key, response.content, ELEMENT_PAGE_TTL)
-        return response
-    return HttpResponse(html)
+    try:
+        key = f"element-page:{code}:{evidence_version()}:{build}"
+        html = cache.get(key)
+    except Exception:  # the cache is down: the page is still the database's to give
+        logger.warning("element page cache unavailable", exc_info=True)
+        return _element_detail(request, code)
+    if html is not None:
+        return HttpResponse(html)
+    response = _element_detail(request, code)
+    if response.status_code == 200:
+        try:
+            cache.set(key, response.content, ELEMENT_PAGE_TTL)
+        except Exception:
+            logger.warning("element page cache unavailable", exc_info=True)
+    return response
 
 
 def _element_detail(request, code: str):
