@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from convenings.selectors import findings_for_element
 from evidence import forest
-from evidence.selectors import element_summaries, evidence_version
+from evidence.selectors import EVIDENCE_VERSION_KEY, element_summaries, evidence_version
 from studies.selectors import element_study_list
 
 from . import selectors
@@ -51,24 +51,26 @@ def _shared_page(request) -> bool:
 
 
 def element_detail(request, code: str):
-    """The element page; the anonymous, unfiltered one is cached per evidence version, as it is
+    """The element page; the anonymous, unfiltered one is cached with the evidence version it
+    was rendered at and served while that is still the version (one cache round trip), as it is
     most of the traffic and its rendering most of its cost."""
     if not _shared_page(request):
         return _element_detail(request, code)
     # The static manifest's hash: after a deploy no page links static files that are gone.
-    build = getattr(staticfiles_storage, "manifest_hash", "")
+    key = f"element-page:{code}:{getattr(staticfiles_storage, 'manifest_hash', '')}"
     try:
-        key = f"element-page:{code}:{evidence_version()}:{build}"
-        html = cache.get(key)
+        found = cache.get_many([EVIDENCE_VERSION_KEY, key])
+        version = found.get(EVIDENCE_VERSION_KEY) or evidence_version()
     except Exception:  # the cache is down: the page is still the database's to give
         logger.warning("element page cache unavailable", exc_info=True)
         return _element_detail(request, code)
-    if html is not None:
+    cached_version, html = found.get(key, (None, None))
+    if cached_version == version:
         return HttpResponse(html)
     response = _element_detail(request, code)
     if response.status_code == 200:
         try:
-            cache.set(key, response.content, ELEMENT_PAGE_TTL)
+            cache.set(key, (version, response.content), ELEMENT_PAGE_TTL)
         except Exception:
             logger.warning("element page cache unavailable", exc_info=True)
     return response
