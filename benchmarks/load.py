@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=10_000)
     parser.add_argument("--effects-per-study", type=float, default=4.4)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--users", default="10,50,100")
+    parser.add_argument("--users", default="10,50,100", help="user levels of the mix; '' for none")
     parser.add_argument("--seconds", type=int, default=25)
     parser.add_argument("--ceiling-users", type=int, default=20)
     parser.add_argument("--port", type=int, default=8765)
@@ -161,7 +161,7 @@ def main() -> None:
     ):
         # Warm up: every worker imports its templates and opens its connection.
         locust(server.base, "Visitor", 6, 5, str(plan_path), out)
-        for users in [int(n) for n in args.users.split(",")]:
+        for users in [int(n) for n in args.users.split(",") if n]:
             cpu = server.cpu_seconds()
             rows, failures, driver_cpu = locust(
                 server.base, "Visitor", users, args.seconds, str(plan_path), out
