@@ -178,13 +178,16 @@ def main() -> None:
                     print(f"    {name:28s} {figures(row)}")
             for line in failures:
                 print(f"    FAILED {line}")
-        ceiling = {}
+        ceiling, cpu_ms = {}, {}
         for user_class, name in (("HealthChecker", "healthz"), ("ElementReader", "element page")):
             cpu = server.cpu_seconds()
             rows, failures, driver_cpu = locust(
                 server.base, user_class, args.ceiling_users, args.seconds, str(plan_path), out
             )
             ceiling[name] = float(rows["Aggregated"]["Requests/s"])
+            cpu_ms[name] = (
+                (server.cpu_seconds() - cpu) * 1000 / int(rows["Aggregated"]["Request Count"])
+            )
             print(
                 f"\n{name} alone, {args.ceiling_users} users: {figures(rows['Aggregated'])}  "
                 f"(load {loadavg()}; server CPU {server.cpu_seconds() - cpu:.0f} s, "
@@ -194,6 +197,11 @@ def main() -> None:
                 print(f"    FAILED {line}")
         peaks = server.peak_rss_mb()
     ratio = ceiling["element page"] / ceiling["healthz"]
+    print(
+        f"server CPU per request: element page {cpu_ms['element page']:.2f} ms, healthz "
+        f"{cpu_ms['healthz']:.2f} ms, ratio {cpu_ms['healthz'] / cpu_ms['element page']:.2f} "
+        "(steadier than req/s when the machine is shared)"
+    )
     errors = sum(int(row["Failure Count"]) for row in results.values())
     print(
         f"\nelement page / trivial view throughput: {ratio:.2f} (target >= 0.5)"
