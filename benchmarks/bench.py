@@ -60,6 +60,19 @@ def synthetic_base(*, studies: int, effects_per_study: float, seed: int) -> None
         print(f"generated {dict(counts)} in {time.perf_counter() - start:.1f} s")
 
 
+def researcher_token(username: str) -> str:
+    """A researcher account (the role is a group, as in tests/conftest.py) and its API token."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import Token
+
+    from studies import roles
+
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.groups.add(Group.objects.get_or_create(name=roles.RESEARCHER)[0])
+    return Token.objects.get_or_create(user=user)[0].key
+
+
 def peak_mb() -> float:
     """Peak resident memory of this process, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

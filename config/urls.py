@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from studies import views as study_views
 
+from .availability import healthz
 from .security import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
 # Both sign-in pages count failures and refuse to check passwords after too many.
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",

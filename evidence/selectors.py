@@ -1,8 +1,25 @@
 """Reads of stored evidence summaries (pages and the API never run a meta-analysis)."""
 
+import uuid
+
+from django.core.cache import cache
 from django.db.models import Prefetch
 
 from .models import EvidenceSummary
+
+# In the shared cache: a token every change to the published evidence replaces (services).
+EVIDENCE_VERSION_KEY = "evidence.version"
+
+
+def evidence_version() -> str:
+    """The version of the published evidence: a token that changes when any element is marked
+    dirty (a published study changed) and when recomputed summaries are stored. Pages cached
+    under an older one are never served again; a lost token just starts a new version."""
+    version = cache.get(EVIDENCE_VERSION_KEY)
+    if version is None:
+        cache.add(EVIDENCE_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(EVIDENCE_VERSION_KEY)
+    return version
 
 
 def element_summaries(element) -> dict:

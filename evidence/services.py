@@ -8,11 +8,13 @@ import dataclasses
 import json
 import logging
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 import numpy as np
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -23,6 +25,7 @@ from . import rules
 from .constants import JobState
 from .models import DirtyElement, EvidenceHistory, EvidenceSummary, RecomputeJob
 from .published import PublishedEvidence, Unit, published_evidence_load
+from .selectors import EVIDENCE_VERSION_KEY
 from .stats.meta import PooledResult, pool
 
 logger = logging.getLogger(__name__)
@@ -224,6 +227,7 @@ def _store(element_id: int, summaries: list[EvidenceSummary]) -> int:
         EvidenceSummary.objects.filter(element_id=element_id).delete()
         _insert(summaries)
         EvidenceHistory.objects.bulk_create(history)
+        evidence_version_bump()
     return len(summaries)
 
 
@@ -383,8 +387,17 @@ def elements_mark_dirty(*, element_ids: Iterable[int]) -> set[int]:
             recompute_element.delay(element_id)
 
     if ids:
+        evidence_version_bump()
         transaction.on_commit(enqueue, robust=True)
     return ids
+
+
+def evidence_version_bump() -> None:
+    """Give the published evidence a new version once this transaction commits (not before: a
+    reader in between would cache the old data under the new version)."""
+    transaction.on_commit(
+        lambda: cache.set(EVIDENCE_VERSION_KEY, uuid.uuid4().hex, None), robust=True
+    )
 
 
 def dirty_elements_enqueue() -> int:

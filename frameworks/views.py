@@ -1,12 +1,20 @@
+import logging
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from convenings.selectors import findings_for_element
 from evidence import forest
-from evidence.selectors import element_summaries
+from evidence.selectors import EVIDENCE_VERSION_KEY, element_summaries, evidence_version
 from studies.selectors import element_study_list
 
 from . import selectors
 from .models import Component
+
+logger = logging.getLogger(__name__)
 
 
 def home(request):
@@ -26,7 +34,49 @@ def component_detail(request, code: str):
     return render(request, "frameworks/component.html", {"component": component})
 
 
+# Findings and open questions are not part of the evidence version: they show within this time.
+ELEMENT_PAGE_TTL = 300
+
+
+def _shared_page(request) -> bool:
+    """Whether this request gets the page every anonymous reader gets (no session, no flash
+    message, no filters), which may be served from the cache."""
+    return (
+        request.method == "GET"
+        and not request.GET
+        and not request.htmx
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
 def element_detail(request, code: str):
+    """The element page; the anonymous, unfiltered one is cached with the evidence version it
+    was rendered at and served while that is still the version (one cache round trip), as it is
+    most of the traffic and its rendering most of its cost."""
+    if not _shared_page(request):
+        return _element_detail(request, code)
+    # The static manifest's hash: after a deploy no page links static files that are gone.
+    key = f"element-page:{code}:{getattr(staticfiles_storage, 'manifest_hash', '')}"
+    try:
+        found = cache.get_many([EVIDENCE_VERSION_KEY, key])
+        version = found.get(EVIDENCE_VERSION_KEY) or evidence_version()
+    except Exception:  # the cache is down: the page is still the database's to give
+        logger.warning("element page cache unavailable", exc_info=True)
+        return _element_detail(request, code)
+    cached_version, html = found.get(key, (None, None))
+    if cached_version == version:
+        return HttpResponse(html)
+    response = _element_detail(request, code)
+    if response.status_code == 200:
+        try:
+            cache.set(key, (version, response.content), ELEMENT_PAGE_TTL)
+        except Exception:
+            logger.warning("element page cache unavailable", exc_info=True)
+    return response
+
+
+def _element_detail(request, code: str):
     element = selectors.element_by_code(code)
     study_filter, page = element_study_list(element, request.GET)
     params = request.GET.copy()

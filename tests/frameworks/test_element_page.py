@@ -99,3 +99,59 @@ def test_text_fields_are_rendered_escaped(client):
     for url in ["/elements/LL.3/", study.get_absolute_url(), "/studies/", "/"]:
         html = client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html, url
+
+
+def test_the_anonymous_element_page_is_served_from_the_cache_without_a_query(
+    client, django_assert_num_queries
+):
+    element = ElementFactory(code="LL.3")
+    _evidence_base(element, 3)
+    first = client.get("/elements/LL.3/")
+    with django_assert_num_queries(0):
+        second = client.get("/elements/LL.3/")
+    assert second.status_code == 200 and second.content == first.content
+    assert second["Content-Security-Policy"]
+
+
+def test_the_cached_page_changes_as_soon_as_a_published_study_behind_it_changes(
+    client, django_capture_on_commit_callbacks
+):
+    from studies import services as study_services
+
+    element = ElementFactory(code="LL.3")
+    _evidence_base(element, 3)
+    client.get("/elements/LL.3/")
+    study = StudyFactory(wwc_rating="meets_without", title="A study published just now")
+    StudyTagFactory(study=study, element=element)
+    with django_capture_on_commit_callbacks(execute=True):  # the change commits
+        study_services.study_update(study=study, data={"venue": "Journal"}, expected_version=1)
+    assert "A study published just now" in client.get("/elements/LL.3/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_recompute_all()  # what the worker does next
+    assert "A study published just now" in client.get("/elements/LL.3/").content.decode()
+
+
+def test_a_signed_in_reader_gets_their_own_page_not_the_cached_one(client, researcher):
+    ElementFactory(code="LL.3")
+    evidence_recompute_all()
+    client.get("/elements/LL.3/")
+    client.force_login(researcher)
+    assert "rita-researcher" in client.get("/elements/LL.3/").content.decode()
+
+
+def test_an_unknown_element_is_still_404(client):
+    assert client.get("/elements/XX.9/").status_code == 404
+
+
+def test_the_element_page_is_rendered_from_the_database_when_the_cache_is_down(client, monkeypatch):
+    from frameworks import views
+
+    ElementFactory(code="LL.3")
+    evidence_recompute_all()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr(views.cache, "get", down)
+    monkeypatch.setattr(views.cache, "set", down)
+    assert client.get("/elements/LL.3/").status_code == 200
