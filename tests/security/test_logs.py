@@ -1,5 +1,5 @@
 """No password, token or email address reaches the logs: failed sign-ins (page, admin, token
-endpoint) and requests carrying an Authorization header, with every logger at DEBUG."""
+endpoint) and requests carrying an Authorization header, with the root logger at DEBUG."""
 
 import logging
 
