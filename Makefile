@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOCAL := DJANGO_DEBUG=true
 
-.PHONY: demo test venv venv-dev lint check serve seed
+.PHONY: demo test venv venv-dev lint check audit serve seed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,9 @@ check: venv-dev
 	$(LOCAL) $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  DJANGO_ALLOWED_HOSTS=evidence.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+## Check every installed dependency against known vulnerabilities (needs PyPI's JSON API, so not in .ci/run)
+audit: venv-dev
+	@$(PY) -c "import django, urllib.request; urllib.request.urlopen(f'https://pypi.org/pypi/django/{django.__version__}/json', timeout=15)" 2>/dev/null || { \
+	  echo "make audit: PyPI's JSON API (https://pypi.org/pypi/<name>/<version>/json) is not reachable from this machine, so no dependency can be audited. Run it where PyPI is reachable." >&2; exit 1; }
+	$(VENV)/bin/pip-audit --strict --skip-editable --progress-spinner off

@@ -5,6 +5,7 @@ by name from their own folder.
 """
 
 import os
+import random
 import resource
 import sys
 import time
@@ -71,6 +72,33 @@ def researcher_token(username: str) -> str:
     user, _ = get_user_model().objects.get_or_create(username=username)
     user.groups.add(Group.objects.get_or_create(name=roles.RESEARCHER)[0])
     return Token.objects.get_or_create(user=user)[0].key
+
+
+def code_vocabularies(seed: int) -> int:
+    """Give synthetic studies grade bands (~80%), populations (~30%) and settings (~50%), once."""
+    from studies.models import GradeBand, Population, Setting, Study
+
+    through = {
+        "grade_bands": (Study.grade_bands.through, "gradeband_id", GradeBand, 0.8),
+        "populations": (Study.populations.through, "population_id", Population, 0.3),
+        "settings": (Study.settings.through, "setting_id", Setting, 0.5),
+    }
+    if Study.grade_bands.through.objects.exists():
+        return 0
+    rng = random.Random(seed)
+    study_ids = list(Study.objects.values_list("id", flat=True))
+    created = 0
+    for model, column, vocabulary, share in through.values():
+        terms = list(vocabulary.objects.values_list("id", flat=True))
+        rows = [
+            model(study_id=pk, **{column: term})
+            for pk in study_ids
+            if rng.random() < share
+            for term in rng.sample(terms, rng.choice([1, 1, 2]))
+        ]
+        model.objects.bulk_create(rows, batch_size=10000)
+        created += len(rows)
+    return created
 
 
 def peak_mb() -> float:

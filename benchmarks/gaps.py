@@ -15,7 +15,6 @@ and API times and the query counts.
 import argparse
 import math
 import os
-import random
 import resource
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench import django_on, synthetic_base  # noqa: E402
+from bench import code_vocabularies, django_on, synthetic_base  # noqa: E402
 
 # The least a fresh report must read: every tag of a published study joined to its effects,
 # grouped by element and outcome domain (the default map's cells), in one raw SQL pass that does
@@ -78,33 +77,6 @@ def copy_database(source: str, url: str) -> None:
     if dump.wait():
         raise SystemExit(f"pg_dump of {source} failed")
     print(f"copied {source} in {time.perf_counter() - start:.1f} s")
-
-
-def code_vocabularies(seed: int) -> int:
-    """Give synthetic studies grade bands (~80%), populations (~30%) and settings (~50%), once."""
-    from studies.models import GradeBand, Population, Setting, Study
-
-    through = {
-        "grade_bands": (Study.grade_bands.through, "gradeband_id", GradeBand, 0.8),
-        "populations": (Study.populations.through, "population_id", Population, 0.3),
-        "settings": (Study.settings.through, "setting_id", Setting, 0.5),
-    }
-    if Study.grade_bands.through.objects.exists():
-        return 0
-    rng = random.Random(seed)
-    study_ids = list(Study.objects.values_list("id", flat=True))
-    created = 0
-    for model, column, vocabulary, share in through.values():
-        terms = list(vocabulary.objects.values_list("id", flat=True))
-        rows = [
-            model(study_id=pk, **{column: term})
-            for pk in study_ids
-            if rng.random() < share
-            for term in rng.sample(terms, rng.choice([1, 1, 2]))
-        ]
-        model.objects.bulk_create(rows, batch_size=10000)
-        created += len(rows)
-    return created
 
 
 def main() -> None:

@@ -252,3 +252,87 @@ def search_sessions(query: str) -> QuerySet[Session]:
         .prefetch_related(_presenters())
         .order_by(F("convening__date").desc(nulls_last=True), "convening_id", "order")
     )
+
+
+def convenings_backup(*, study_key) -> dict:
+    """Every convening with its sessions, presenters and findings, and every report's findings,
+    in the seed file's shape (so the seed loader restores them); studies go by ``study_key``."""
+    findings = Finding.objects.prefetch_related("elements", "studies").select_related(
+        "source_study"
+    )
+
+    def finding_record(finding: Finding) -> dict:
+        return {
+            "kind": finding.kind,
+            "text": finding.text,
+            "audience": finding.audience or None,
+            "quote": finding.quote,
+            "attribution": finding.attribution,
+            "elements": sorted(element.code for element in finding.elements.all()),
+            "study_refs": sorted(study_key(study) for study in finding.studies.all()),
+        }
+
+    convenings = Convening.objects.order_by("pk").prefetch_related(
+        Prefetch("sessions", queryset=Session.objects.order_by("order", "pk")),
+        Prefetch("sessions__presenters", queryset=_presenters().queryset),
+        Prefetch("sessions__findings", queryset=findings.order_by("order", "pk")),
+        Prefetch(
+            "findings",
+            queryset=findings.filter(session__isnull=True).order_by("order", "pk"),
+            to_attr="own_findings",
+        ),
+    )
+    data: dict = {"convenings": [], "reports": []}
+    for convening in convenings:
+        data["convenings"].append(
+            {
+                "slug": convening.slug,
+                "title": convening.title,
+                "date": convening.date.isoformat() if convening.date else None,
+                "date_text": convening.date_text,
+                "host": convening.host,
+                "context": convening.context,
+                "sponsor": convening.sponsor,
+                "attendance_text": convening.attendance,
+                "researchers_count": convening.researchers_count,
+                "others_count": convening.others_count,
+                "goals": convening.goals,
+                "summary": convening.summary,
+                "findings": [finding_record(f) for f in convening.own_findings],
+                "sessions": [
+                    {
+                        "order": session.order,
+                        "kind": session.kind,
+                        "title": session.title,
+                        "summary": session.summary,
+                        "media_links": session.media_links,
+                        "presenters": [
+                            {
+                                "name": presenter.person.name,
+                                "organization": presenter.organization.name
+                                if presenter.organization
+                                else None,
+                                "title": presenter.title,
+                                "summary": presenter.summary,
+                            }
+                            for presenter in session.presenters.all()
+                        ],
+                        "findings": [finding_record(f) for f in session.findings.all()],
+                    }
+                    for session in convening.sessions.all()
+                ],
+            }
+        )
+    reports: dict[str, dict] = {}
+    for finding in findings.filter(convening__isnull=True, session__isnull=True).order_by(
+        "source", "order", "pk"
+    ):
+        report = reports.setdefault(
+            finding.source,
+            {"source": finding.source, "study_ref": None, "findings": []},
+        )
+        if finding.source_study:
+            report["study_ref"] = study_key(finding.source_study)
+        report["findings"].append(finding_record(finding))
+    data["reports"] = list(reports.values())
+    return data

@@ -489,6 +489,17 @@ def seed_convenings_load(*, data: dict[str, Any], studies_by_key: dict, counts: 
                         convening=convening,
                         session=session,
                     )
+            # Findings of the convening as a whole (a backup has them; the seed file does not).
+            for order, finding in enumerate(conv.get("findings", []), start=1):
+                _finding_upsert(
+                    data=finding,
+                    order=order,
+                    counts=counts,
+                    elements=elements,
+                    studies=studies_by_key,
+                    convening=convening,
+                    session=None,
+                )
         for report in data.get("reports", []):
             for order, finding in enumerate(report.get("findings", []), start=1):
                 _finding_upsert(

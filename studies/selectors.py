@@ -1,12 +1,12 @@
 """Reads of studies that carry logic (visibility, prefetching)."""
 
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 
 from frameworks.models import Element
 
 from .constants import ReviewStatus
-from .models import EffectSize, Study, StudyTag
+from .models import EffectSize, GradeBand, Population, Setting, Study, StudyTag, Subject
 
 ELEMENT_FILTERS = ("grade_band", "population", "design", "outcome_domain", "essa_tier")
 
@@ -102,6 +102,22 @@ def study_history(study: Study) -> list[dict]:
             name, records.select_related("history_user").order_by("history_date", "history_id")
         )
     return sorted(entries, key=lambda e: e["at"], reverse=True)
+
+
+def study_codes_prefetch() -> list:
+    """What the API shows of a study's relations, as plain lists (``<relation>_list``): the
+    codes of its vocabulary terms and of its tags' elements (see serializers.prefetched)."""
+    vocabularies = [
+        Prefetch(name, queryset=model.objects.only("code"), to_attr=f"{name}_list")
+        for name, model in (
+            ("grade_bands", GradeBand),
+            ("populations", Population),
+            ("subjects", Subject),
+            ("settings", Setting),
+        )
+    ]
+    tags = StudyTag.objects.select_related("element").only("study_id", "element__code")
+    return [*vocabularies, Prefetch("tags", queryset=tags, to_attr="tags_list")]
 
 
 def search_studies(query: str, queryset=None):

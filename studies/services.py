@@ -4,6 +4,7 @@ from collections import Counter
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from evidence.stats.effect_sizes import (
@@ -571,12 +572,59 @@ EFFECT_BACKUP_FIELDS = (
 )
 
 
+def study_backup_key(study: Study) -> str:
+    """How a backup names a study that other records link to: its DOI, else its title and year."""
+    if study.doi:
+        return f"doi:{study.doi}"
+    return f"title:{normalize_title(study.title)[:500]}:{study.year}"
+
+
+def _studies_by_backup_key(keys: set[str]) -> dict[str, Study]:
+    dois = [key[4:] for key in keys if key.startswith("doi:")]
+    titles = [key[6:].rsplit(":", 1)[0] for key in keys if key.startswith("title:")]
+    found = Study.objects.filter(Q(doi__in=dois) | Q(title_key__in=titles))
+    return {key: study for study in found if (key := study_backup_key(study)) in keys}
+
+
+def _convenings_backup_restore(data: dict[str, Any], counts: Counter) -> None:
+    """Convenings (with sessions, presenters, findings) and report findings not yet present,
+    through the seed loader, whose file shape the backup shares."""
+    from convenings.models import Convening, Finding
+    from convenings.services import seed_convenings_load
+
+    taken = set(Convening.objects.values_list("slug", flat=True))
+    sources = set(Finding.objects.exclude(source="").values_list("source", flat=True))
+    convenings = [c for c in data.get("convenings", []) if c["slug"] not in taken]
+    reports = [r for r in data.get("reports", []) if r["source"] not in sources]
+    for what, skipped in (
+        ("convenings", len(data.get("convenings", [])) - len(convenings)),
+        ("reports", len(data.get("reports", [])) - len(reports)),
+    ):
+        if skipped:
+            counts[f"{what} skipped (already present)"] += skipped
+    findings = [
+        finding
+        for convening in convenings
+        for finding in convening.get("findings", [])
+        + [f for session in convening.get("sessions", []) for f in session.get("findings", [])]
+    ] + [finding for report in reports for finding in report.get("findings", [])]
+    keys = {key for finding in findings for key in finding.get("study_refs", [])}
+    keys |= {report["study_ref"] for report in reports if report.get("study_ref")}
+    studies = _studies_by_backup_key(keys)
+    missing = keys - studies.keys()
+    if missing:
+        raise KeyError(f"findings link studies that are not there: {', '.join(sorted(missing))}")
+    seed_convenings_load(
+        data={"convenings": convenings, "reports": reports}, studies_by_key=studies, counts=counts
+    )
+
+
 class BackupError(Exception):
     """A backup file that cannot be restored (wrong format, unknown element...)."""
 
 
 def studies_backup_restore(*, data: dict[str, Any]) -> Counter:
-    """Restore studies with their effects and tags from a backup, all or nothing.
+    """Restore studies with their effects and tags, then convenings and findings, all or nothing.
 
     Studies whose natural key (normalised DOI, else title + year) already exists are skipped, so
     a restore into a populated database adds only what is missing.
@@ -610,6 +658,10 @@ def studies_backup_restore(*, data: dict[str, Any]) -> Counter:
                         published_elements.add(tag.element_id)
             except (KeyError, ValidationError, TypeError, ValueError) as exc:
                 raise BackupError(f"Study {number} ({record.get('title', '?')!r}): {exc}") from exc
+        try:
+            _convenings_backup_restore(data, counts)
+        except (KeyError, ValidationError, TypeError, ValueError) as exc:
+            raise BackupError(f"Convenings: {exc}") from exc
         if published_elements:
             from evidence.services import elements_mark_dirty
 

@@ -76,7 +76,11 @@ def search(request):
     context = {"q": query}
     if query:
         matches = selectors.search_studies(query)
-        study_filter = StudyFilterSet(request.GET, queryset=matches)
+        # The words are matched (and ranked) once, above; the FilterSet adds only the facets.
+        # Given q as well, it matched them a second time in every query of the page.
+        facets_only = request.GET.copy()
+        facets_only.pop("q", None)
+        study_filter = StudyFilterSet(facets_only, queryset=matches)
         studies = study_filter.qs if study_filter.is_valid() else matches.none()
         page = Paginator(studies, PAGE_SIZE).get_page(request.GET.get("page"))
         words = query.split()[:5]
@@ -93,12 +97,12 @@ def search(request):
             "findings": list(search_findings(query)[:20]),
             "sessions": list(search_sessions(query)[:20]),
             "questions": list(questions[:20]),
+            # One row per study (the filters are semi-joins), so only the component facet,
+            # which joins the tags, needs to count studies once each.
             "facets": {
-                "design": facet_base.values("design")
-                .annotate(n=Count("id", distinct=True))
-                .order_by("-n"),
+                "design": facet_base.values("design").annotate(n=Count("id")).order_by("-n"),
                 "essa_tier": facet_base.values("essa_tier")
-                .annotate(n=Count("id", distinct=True))
+                .annotate(n=Count("id"))
                 .order_by("essa_tier"),
                 "component": facet_base.values("tags__element__component__code")
                 .annotate(n=Count("id", distinct=True))

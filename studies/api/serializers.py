@@ -25,13 +25,35 @@ def _codes(model):
     )
 
 
+def prefetched(study, name: str) -> list:
+    """The related rows the view prefetched into ``<name>_list``, else a query for them.
+
+    Lists (``Prefetch(..., to_attr=...)``) rather than Django's prefetched managers: those build
+    a queryset per study and relation, about a third of a 50-study page's time.
+    """
+    rows = getattr(study, f"{name}_list", None)
+    return getattr(study, name).all() if rows is None else rows
+
+
+class CodesField(serializers.ListField):
+    """The codes of a study's terms in one vocabulary (grade bands, populations...)."""
+
+    child = serializers.CharField()
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, study):
+        return [term.code for term in prefetched(study, self.field_name)]
+
+
 class StudySerializer(serializers.ModelSerializer):
     """A study as the API shows it."""
 
-    grade_bands = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    populations = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    subjects = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    settings = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    grade_bands = CodesField()
+    populations = CodesField()
+    subjects = CodesField()
+    settings = CodesField()
     elements = serializers.SerializerMethodField()
     url = serializers.CharField(read_only=True, help_text="Publication URL, or empty.")
     sample_unit = serializers.ChoiceField(
@@ -58,7 +80,7 @@ class StudySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_elements(self, study) -> list[str]:
-        return sorted({tag.element.code for tag in study.tags.all()})
+        return sorted({tag.element.code for tag in prefetched(study, "tags")})
 
 
 class StudyInputSerializer(serializers.ModelSerializer):

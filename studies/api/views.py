@@ -88,9 +88,7 @@ class StudyViewSet(viewsets.ModelViewSet):
         studies = Study.objects.visible_to(self.request.user)
         if self.action in ("effects", "tags", "history"):
             return studies  # they read the study's children, not its vocabularies
-        return studies.prefetch_related(
-            "grade_bands", "populations", "subjects", "settings", "tags__element"
-        )
+        return studies.prefetch_related(*selectors.study_codes_prefetch())
 
     def get_serializer_class(self):
         return (

@@ -1,6 +1,8 @@
 """Public study pages: citation and exports, the list, search."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ElementFactory, StudyFactory, StudyTagFactory
 
@@ -58,6 +60,25 @@ def test_search_finds_elements_and_narrows_studies_by_design(client):
     html = client.get("/search/?q=reflection&design=rct").content.decode()
     assert "Reflection journals" in html and "Reflection interviews" not in html
     assert "Reflect on learning" in client.get("/search/?q=reflect").content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full text is PostgreSQL's")
+def test_search_matches_the_words_once_per_query_and_counts_each_study_once_per_facet(client):
+    first, second = ElementFactory(code="LL.3"), ElementFactory(code="LL.4")
+    second.component = first.component
+    second.save()
+    study = StudyFactory(title="Mindset journals", design="rct")
+    StudyTagFactory(study=study, element=first)
+    StudyTagFactory(study=study, element=second)
+    StudyFactory(title="Mindset interviews", design="qualitative")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/search/?q=mindset&design=rct")
+    facets = {name: list(rows) for name, rows in response.context["facets"].items()}
+    assert facets["design"] == [{"design": "rct", "n": 1}]
+    assert [row["n"] for row in facets["component"]] == [1]  # two tags, one study
+    searched = [q["sql"] for q in queries if "@@" in q["sql"]]
+    assert searched and all(sql.count("@@") == 1 for sql in searched)
+    assert not [sql for sql in searched if "DISTINCT" in sql and "component" not in sql]
 
 
 def test_pages_have_a_query_budget(client, seeded, django_assert_max_num_queries):

@@ -1,4 +1,5 @@
-"""Write every study, with its effects and tags, to a JSON file keyed by natural keys."""
+"""Write every study (effects, tags) and convening (sessions, presenters, findings) to a JSON file
+keyed by natural keys."""
 
 import json
 from pathlib import Path
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from convenings.selectors import convenings_backup
 from studies.models import EffectSize, Study, StudyTag
 from studies.services import (
     BACKUP_FORMAT,
@@ -14,6 +16,7 @@ from studies.services import (
     EFFECT_BACKUP_FIELDS,
     STUDY_BACKUP_FIELDS,
     VOCABULARY_FIELDS,
+    study_backup_key,
 )
 
 
@@ -52,7 +55,10 @@ def study_record(study: Study) -> dict:
 
 
 class Command(BaseCommand):
-    help = "Back up all studies with their effects and tags as JSON (restore with backup_import)."
+    help = (
+        "Back up all studies with their effects and tags, and all convenings with their sessions, "
+        "presenters and findings, as JSON (restore with backup_import)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The JSON file to write.")
@@ -88,5 +94,17 @@ class Command(BaseCommand):
                 out.write(",\n" if count else "")
                 out.write(json.dumps(study_record(study), ensure_ascii=False))
                 count += 1
-            out.write("\n]}\n")
-        self.stdout.write(f"Wrote {count} stud{'y' if count == 1 else 'ies'} to {path}.")
+            # Then convenings and report findings, in the seed file's shape; they link studies
+            # by DOI or title and year, so the links survive new database ids.
+            others = convenings_backup(study_key=study_backup_key)
+            out.write("\n],\n")
+            out.write(json.dumps(others, ensure_ascii=False)[1:-1])
+            out.write("}\n")
+        findings = sum(
+            len(c["findings"]) + sum(len(s["findings"]) for s in c["sessions"])
+            for c in others["convenings"]
+        ) + sum(len(r["findings"]) for r in others["reports"])
+        self.stdout.write(
+            f"Wrote {count} stud{'y' if count == 1 else 'ies'}, "
+            f"{len(others['convenings'])} convenings and {findings} findings to {path}."
+        )

@@ -9,7 +9,10 @@ from studies.services import BackupError, studies_backup_restore
 
 
 class Command(BaseCommand):
-    help = "Restore studies, effects and tags from a backup_export JSON file (all or nothing)."
+    help = (
+        "Restore studies, effects, tags, convenings and findings from a backup_export JSON file "
+        "(all or nothing)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The JSON file written by backup_export.")
