@@ -49,53 +49,45 @@ class Counted:
     n_studies: int
 
 
-# The counts are three aggregate queries in plain SQL (PostgreSQL and SQLite alike): the element
-# totals with the studies in view, and per set of columns (the populations always, the chosen
-# dimension's when different) a join of the distinct (element, study) pairs to one row per (study,
-# column code), so COUNT(*) counts distinct studies without a COUNT(DISTINCT) over tags × effects
-# × populations. Seven ORM GROUP BYs did it before, in about 1.6 times the time (benchmarks/gaps.py).
-
-# Distinct (element, study) pairs: element tags are unique per study (tag_element_unique); only a
-# study tagged to an element through its facets alone needs deduplicating, a small set.
-_PAIRS = """(
-    SELECT element_id, study_id FROM studies_studytag
-    WHERE facet_id IS NULL AND element_id IN ({elements})
-    UNION ALL
-    SELECT DISTINCT f.element_id, f.study_id FROM studies_studytag f
-    WHERE f.facet_id IS NOT NULL AND f.element_id IN ({elements}) AND NOT EXISTS (
-        SELECT 1 FROM studies_studytag et
-        WHERE et.study_id = f.study_id AND et.element_id = f.element_id AND et.facet_id IS NULL)
-) t"""
+# The counts are one aggregate statement in plain SQL (PostgreSQL and SQLite alike). It names the
+# studies in view once (``v``), their distinct (element, study) pairs once (``p``, with the tier and
+# year each cell needs), and then groups those pairs four ways: the element totals, the number of
+# studies in view, the population columns (always, for the equity gaps) and the chosen dimension's
+# columns. A column joins the pairs to one row per (study, column code), so COUNT(*) counts
+# distinct studies without a COUNT(DISTINCT) over tags × effects × populations. It reads narrow
+# covering indexes (studies_study's study_gap_report, studies_effectsize's effect_gap_report,
+# studies_studytag's tag_element_study), never the wide study and effect rows; three statements,
+# each scanning the studies and tags again, did it before in about three times the time.
+_IN_VIEW = "SELECT s.id, s.essa_tier AS tier, s.year FROM studies_study s WHERE {where}"
 _ON_GRADE_BAND = """
-    AND EXISTS (SELECT 1 FROM studies_study_grade_bands sg
-                JOIN studies_gradeband gb ON gb.id = sg.gradeband_id
-                WHERE sg.study_id = s.id AND gb.code = %s)"""
+    AND s.id IN (SELECT sg.study_id FROM studies_study_grade_bands sg
+                 JOIN studies_gradeband gb ON gb.id = sg.gradeband_id WHERE gb.code = %s)"""
 # A study is on a population through its populations or a subgroup effect for it.
 _ON_POPULATION = """
-    AND (EXISTS (SELECT 1 FROM studies_study_populations sp
-                 JOIN studies_population p ON p.id = sp.population_id
-                 WHERE sp.study_id = s.id AND p.code = %s)
-         OR EXISTS (SELECT 1 FROM studies_effectsize e
-                    JOIN studies_population p ON p.id = e.population_id
-                    WHERE e.study_id = s.id AND p.code = %s))"""
-# The element totals, and (element None) the number of distinct studies in view across them.
-_TOTALS = """
-    SELECT t.element_id, '', COUNT(*), MIN(s.essa_tier), MAX(s.year)
-    FROM {pairs} JOIN studies_study s ON s.id = t.study_id
-    WHERE {where}
-    GROUP BY t.element_id
+    AND (s.id IN (SELECT sp.study_id FROM studies_study_populations sp
+                  JOIN studies_population p ON p.id = sp.population_id WHERE p.code = %s)
+         OR s.id IN (SELECT e.study_id FROM studies_effectsize e
+                      JOIN studies_population p ON p.id = e.population_id WHERE p.code = %s))"""
+# Element tags are unique per study, but a study tagged to an element through several facets (or
+# through facets and directly) has several tags: DISTINCT keeps one pair.
+_PAIRS = """SELECT DISTINCT t.element_id, v.id AS study_id, v.tier, v.year
+    FROM studies_studytag t JOIN v ON v.id = t.study_id
+    WHERE t.element_id IN ({elements})"""
+_COUNTS = """WITH v AS ({in_view}), p AS ({pairs})
+    SELECT 'total', element_id, '', COUNT(*), MIN(tier), CAST(NULL AS INTEGER), MAX(year)
+    FROM p GROUP BY element_id
     UNION ALL
-    SELECT NULL, '', COUNT(*), NULL, NULL FROM studies_study s
-    WHERE {where} AND EXISTS (
-        SELECT 1 FROM studies_studytag t WHERE t.study_id = s.id AND t.element_id IN ({elements}))"""
-# Per column: the study's code for it and what tier it earns there, as (element, code, studies,
-# best tier, latest year); keys with one row per (study, code) keep COUNT(*) distinct.
+    SELECT 'studies', NULL, '', COUNT(*), NULL, NULL, NULL FROM (SELECT DISTINCT study_id FROM p) n
+    {columns}"""
 _CELLS = """
-    SELECT t.element_id, k.code, COUNT(*), {best}, MAX(s.year)
-    FROM {pairs} JOIN studies_study s ON s.id = t.study_id
-    JOIN ({keys}) k ON k.study_id = t.study_id
-    WHERE {where}
-    GROUP BY t.element_id, k.code"""
+    UNION ALL
+    SELECT '{part}', p.element_id, k.code, COUNT(*), {best}, MAX(p.year)
+    FROM p JOIN ({keys}) k ON k.study_id = p.study_id
+    GROUP BY p.element_id, k.code"""
+# The design level a study's stored tier reason records (rules.TierDecision): its tier when it has
+# one (the engine stores either no tier or the level), else read from the reason, which only the
+# few favorable subgroup effects of untiered studies need (CASE evaluates it for those alone).
+_LEVEL = "COALESCE(p.tier, (SELECT {json} FROM studies_study ls WHERE ls.id = p.study_id))"
 _COLUMN_KEYS = {
     # A study's tier in a domain is its tier if it has a significant favorable whole-sample
     # effect there (the stored tier is then its design level, rules.study_tier); every effect,
@@ -106,7 +98,7 @@ _COLUMN_KEYS = {
                            THEN 1 ELSE 0 END) AS favorable
            FROM studies_effectsize {only_study_id}
            GROUP BY study_id, outcome_domain""",
-        "MIN(CASE WHEN s.essa_tier = 4 OR k.favorable = 1 THEN s.essa_tier END)",
+        "MIN(CASE WHEN p.tier = 4 OR k.favorable = 1 THEN p.tier END), NULL",
     ),
     # The study's tier when its populations include the population; for a subgroup effect on it,
     # the design level a favorable one earns (any one, for rationale-level work: Tier 4).
@@ -123,21 +115,24 @@ _COLUMN_KEYS = {
                  {only_e}
            ) AS on_population
            GROUP BY study_id, code""",
-        """MIN(CASE WHEN k.direct = 1 THEN s.essa_tier END),
-           MIN(CASE WHEN k.subgroup = 1 AND {level} = 4 THEN 4
+        """MIN(CASE WHEN k.direct = 1 THEN p.tier END),
+           MIN(CASE WHEN k.subgroup = 1 AND p.tier = 4 THEN 4
                     WHEN k.favorable = 1 AND {level} IN (1, 2, 3) THEN {level} END)""",
     ),
     "grade_band": (
         """SELECT sg.study_id, gb.code FROM studies_study_grade_bands sg
            JOIN studies_gradeband gb ON gb.id = sg.gradeband_id {only_sg}""",
-        "MIN(s.essa_tier)",
+        "MIN(p.tier), NULL",
     ),
     "setting": (
         """SELECT ss.study_id, se.code FROM studies_study_settings ss
            JOIN studies_setting se ON se.id = ss.setting_id {only_ss}""",
-        "MIN(s.essa_tier)",
+        "MIN(p.tier), NULL",
     ),
-    "design": ("SELECT id AS study_id, design AS code FROM studies_study", "MIN(s.essa_tier)"),
+    "design": (
+        "SELECT id AS study_id, design AS code FROM studies_study {only_id}",
+        "MIN(p.tier), NULL",
+    ),
 }
 # Where the filters narrow the studies (years, designs, a grade band or a population), each set
 # of keys is built for the studies in view only, not for all of them: {only_<alias>} below.
@@ -147,61 +142,58 @@ _KEY_STUDY_COLUMNS = {
     "only_e": "e.study_id",
     "only_sg": "sg.study_id",
     "only_ss": "ss.study_id",
+    "only_id": "id",
 }
 
 
 def _design_level_sql() -> str:
     """The design level the study's stored tier reason records (rules.TierDecision)."""
     if connection.vendor == "postgresql":
-        return "(s.essa_reason ->> 'design_level')::integer"
-    return "CAST(json_extract(s.essa_reason, '$.design_level') AS INTEGER)"
+        return "(ls.essa_reason ->> 'design_level')::integer"
+    return "CAST(json_extract(ls.essa_reason, '$.design_level') AS INTEGER)"
 
 
 def _marks(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _count_queries(filters: GapFilters, element_ids: list[int]) -> dict[str, tuple[str, list]]:
-    """The report's aggregate queries with their parameters, by part."""
-    in_view, view_params = f"s.status IN ({_marks(filters.statuses)})", list(filters.statuses)
+def _count_query(filters: GapFilters, element_ids: list[int]) -> tuple[str, list]:
+    """The report's aggregate statement with its parameters."""
+    where, params = f"s.status IN ({_marks(filters.statuses)})", list(filters.statuses)
     if filters.year_min:
-        in_view += " AND s.year >= %s"
-        view_params.append(filters.year_min)
+        where += " AND s.year >= %s"
+        params.append(filters.year_min)
     if filters.year_max:
-        in_view += " AND s.year <= %s"
-        view_params.append(filters.year_max)
+        where += " AND s.year <= %s"
+        params.append(filters.year_max)
     if filters.designs:
-        in_view += f" AND s.design IN ({_marks(filters.designs)})"
-        view_params += filters.designs
+        where += f" AND s.design IN ({_marks(filters.designs)})"
+        params += filters.designs
     if filters.grade_band:
-        in_view += _ON_GRADE_BAND
-        view_params.append(filters.grade_band)
+        where += _ON_GRADE_BAND
+        params.append(filters.grade_band)
     if filters.population:
-        in_view += _ON_POPULATION
-        view_params += [filters.population, filters.population]
-    narrowed = len(view_params) > len(filters.statuses)
-    elements = _marks(element_ids)
-    pairs, where = _PAIRS.format(elements=elements), in_view
-    params = element_ids * 2 + view_params
-    queries = {
-        "total": (
-            _TOTALS.format(pairs=pairs, where=where, elements=elements),
-            params + view_params + element_ids,
-        )
-    }
+        where += _ON_POPULATION
+        params += [filters.population, filters.population]
+    narrowed = len(params) > len(filters.statuses)
+    params += element_ids
+    only = {name: "" for name in _KEY_STUDY_COLUMNS}
+    if narrowed:  # the keys of the studies in view only (the pairs join keeps the rest out too)
+        only = {
+            name: f"WHERE {col} IN (SELECT id FROM v)" for name, col in _KEY_STUDY_COLUMNS.items()
+        }
+    level = _LEVEL.format(json=_design_level_sql())
+    columns = ""
     # The population columns always (the equity gaps), the dimension's when it differs.
     for part in dict.fromkeys(["population", filters.dimension]):
         keys, best = _COLUMN_KEYS[part]
-        only = {name: "" for name in _KEY_STUDY_COLUMNS}
-        if narrowed:
-            in_view_ids = f"IN (SELECT s.id FROM studies_study s WHERE {in_view})"
-            only = {name: f"WHERE {col} {in_view_ids}" for name, col in _KEY_STUDY_COLUMNS.items()}
-        keys = keys.format(**only)
-        key_params = view_params * keys.count("IN (SELECT s.id FROM studies_study s WHERE")
-        level = _design_level_sql()
-        sql = _CELLS.format(pairs=pairs, keys=keys, best=best.format(level=level), where=where)
-        queries[part] = (sql, element_ids * 2 + key_params + view_params)
-    return queries
+        columns += _CELLS.format(part=part, keys=keys.format(**only), best=best.format(level=level))
+    sql = _COUNTS.format(
+        in_view=_IN_VIEW.format(where=where),
+        pairs=_PAIRS.format(elements=_marks(element_ids)),
+        columns=columns,
+    )
+    return sql, params
 
 
 def _best(*tiers: int | None) -> int | None:
@@ -209,31 +201,26 @@ def _best(*tiers: int | None) -> int | None:
 
 
 def _count(filters: GapFilters, element_ids: list[int]) -> Counted:
-    """Every cell's distinct studies, best tier and latest year: three aggregate queries."""
+    """Every cell's distinct studies, best tier and latest year: one aggregate statement."""
     if not element_ids:
         return Counted({}, {}, {}, 0)
-    parts: dict[str, dict[CellKey, Agg]] = {}
+    parts: dict[str, dict[CellKey, Agg]] = defaultdict(dict)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # For this transaction only: hash the per-study keys (about two rows a study) in
-            # memory, not in batches on disk; and no JIT: at 100,000 studies the cost estimates
-            # can pass jit_above_cost (a one-statement form of these counts spent 5 s compiling).
+            # For this transaction only: hash the pairs and per-study keys (a few rows a study)
+            # in memory, not in batches on disk; and no JIT: at 100,000 studies the cost
+            # estimates pass jit_above_cost, and compiling costs more than it saves.
             cursor.execute(
                 "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
             )
-        for part, (sql, params) in _count_queries(filters, element_ids).items():
-            cursor.execute(sql, params)
-            parts[part] = {
-                (element_id, code): Agg(n, _best(*best), latest)
-                for element_id, code, n, *best, latest in cursor.fetchall()
-            }
-    # The totals' row without an element counts the studies in view.
-    n_studies = parts["total"].pop((None, "")).n
+        cursor.execute(*_count_query(filters, element_ids))
+        for part, element_id, code, n, *best, latest in cursor.fetchall():
+            parts[part][(element_id, code)] = Agg(n, _best(*best), latest)
     return Counted(
         totals=parts["total"],
         cells=parts[filters.dimension],
         population_cells=parts["population"],
-        n_studies=n_studies,
+        n_studies=parts["studies"][(None, "")].n,
     )
 
 
