@@ -137,3 +137,40 @@ class RecomputeJob(models.Model):
 
     def __str__(self) -> str:
         return f"recompute {self.id} ({self.state})"
+
+
+class GapFact(models.Model):
+    """One thing a tagged study contributes to the gap report: it is on an element, and (with a
+    dimension) has a code there: an outcome domain, population, grade band or setting.
+
+    Derived data, kept by ``evidence.gaps.facts`` from the study's tags, effects and vocabularies
+    whenever a service changes them (rebuilt in full by ``rebuild_gap_facts``). The study's
+    status, tier, year and design are not copied: the report reads them from the study.
+    """
+
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="+")
+    element = models.ForeignKey("frameworks.Element", on_delete=models.CASCADE, related_name="+")
+    # "element" for the study's place on the element itself (code ""), else the column's dimension.
+    dimension = models.CharField(max_length=20)
+    code = models.CharField(max_length=40, blank=True)
+    # Outcome domain: 1 if a whole-sample effect there is significant and favorable. Population:
+    # 1 the study is about it (its populations), 2 a subgroup effect on it, 4 a favorable one.
+    flags = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "element", "dimension", "code"], name="gap_fact_unique"
+            )
+        ]
+        # The report reads whole dimensions for a set of elements, with the study and flags.
+        indexes = [
+            models.Index(
+                fields=["dimension", "element", "code"],
+                include=["study", "flags"],
+                name="gap_fact_by_dimension",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"study {self.study_id} on element {self.element_id}: {self.dimension} {self.code}"

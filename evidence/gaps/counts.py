@@ -49,16 +49,15 @@ class Counted:
     n_studies: int
 
 
-# The counts are one aggregate statement in plain SQL (PostgreSQL and SQLite alike). It names the
-# studies in view once (``v``), their distinct (element, study) pairs once (``p``, with the tier and
-# year each cell needs), and then groups those pairs four ways: the element totals, the number of
-# studies in view, the population columns (always, for the equity gaps) and the chosen dimension's
-# columns. A column joins the pairs to one row per (study, column code), so COUNT(*) counts
-# distinct studies without a COUNT(DISTINCT) over tags × effects × populations. It reads narrow
-# covering indexes (studies_study's study_gap_report, studies_effectsize's effect_gap_report,
-# studies_studytag's tag_element_study), never the wide study and effect rows; three statements,
-# each scanning the studies and tags again, did it before in about three times the time.
-_IN_VIEW = "SELECT s.id, s.essa_tier AS tier, s.year FROM studies_study s WHERE {where}"
+# The counts are one aggregate statement in plain SQL (PostgreSQL and SQLite alike) over the
+# stored facts (``facts``: a row per tagged study and element, and per code it has in a column
+# there), joined to the studies in view for their tier and year: one GROUP BY gives the element
+# totals, the population columns (always, for the equity gaps) and the chosen dimension's; the
+# design columns group the element rows by the study's design; and the number of studies in view
+# is a count of distinct studies among the element rows. The facts are unique per (study,
+# element, dimension, code), so COUNT(*) counts distinct studies. The studies in view are read
+# from the narrow covering index study_gap_report, never from the wide rows.
+_IN_VIEW = "SELECT s.id, s.essa_tier AS tier, s.year, s.design FROM studies_study s WHERE {where}"
 _ON_GRADE_BAND = """
     AND s.id IN (SELECT sg.study_id FROM studies_study_grade_bands sg
                  JOIN studies_gradeband gb ON gb.id = sg.gradeband_id WHERE gb.code = %s)"""
@@ -68,82 +67,39 @@ _ON_POPULATION = """
                   JOIN studies_population p ON p.id = sp.population_id WHERE p.code = %s)
          OR s.id IN (SELECT e.study_id FROM studies_effectsize e
                       JOIN studies_population p ON p.id = e.population_id WHERE p.code = %s))"""
-# Element tags are unique per study, but a study tagged to an element through several facets (or
-# through facets and directly) has several tags: DISTINCT keeps one pair.
-_PAIRS = """SELECT DISTINCT t.element_id, v.id AS study_id, v.tier, v.year
-    FROM studies_studytag t JOIN v ON v.id = t.study_id
-    WHERE t.element_id IN ({elements})"""
-_COUNTS = """WITH v AS ({in_view}), p AS ({pairs})
-    SELECT 'total', element_id, '', COUNT(*), MIN(tier), CAST(NULL AS INTEGER), MAX(year)
-    FROM p GROUP BY element_id
-    UNION ALL
-    SELECT 'studies', NULL, '', COUNT(*), NULL, NULL, NULL FROM (SELECT DISTINCT study_id FROM p) n
-    {columns}"""
-_CELLS = """
-    UNION ALL
-    SELECT '{part}', p.element_id, k.code, COUNT(*), {best}, MAX(p.year)
-    FROM p JOIN ({keys}) k ON k.study_id = p.study_id
-    GROUP BY p.element_id, k.code"""
 # The design level a study's stored tier reason records (rules.TierDecision): its tier when it has
 # one (the engine stores either no tier or the level), else read from the reason, which only the
 # few favorable subgroup effects of untiered studies need (CASE evaluates it for those alone).
-_LEVEL = "COALESCE(p.tier, (SELECT {json} FROM studies_study ls WHERE ls.id = p.study_id))"
-_COLUMN_KEYS = {
-    # A study's tier in a domain is its tier if it has a significant favorable whole-sample
-    # effect there (the stored tier is then its design level, rules.study_tier); every effect,
-    # subgroup ones too, puts the study in the domain's column.
-    "outcome_domain": (
-        """SELECT study_id, outcome_domain AS code,
-                  MAX(CASE WHEN population_id IS NULL AND subgroup = '' AND g > 0 AND significant
-                           THEN 1 ELSE 0 END) AS favorable
-           FROM studies_effectsize {only_study_id}
-           GROUP BY study_id, outcome_domain""",
-        "MIN(CASE WHEN p.tier = 4 OR k.favorable = 1 THEN p.tier END), NULL",
-    ),
-    # The study's tier when its populations include the population; for a subgroup effect on it,
-    # the design level a favorable one earns (any one, for rationale-level work: Tier 4).
-    "population": (
-        """SELECT study_id, code, MAX(direct) AS direct, MAX(subgroup) AS subgroup,
-                  MAX(favorable) AS favorable
-           FROM (SELECT sp.study_id, p.code, 1 AS direct, 0 AS subgroup, 0 AS favorable
-                 FROM studies_study_populations sp
-                 JOIN studies_population p ON p.id = sp.population_id {only_sp}
-                 UNION ALL
-                 SELECT e.study_id, p.code, 0, 1,
-                        CASE WHEN e.g > 0 AND e.significant THEN 1 ELSE 0 END
-                 FROM studies_effectsize e JOIN studies_population p ON p.id = e.population_id
-                 {only_e}
-           ) AS on_population
-           GROUP BY study_id, code""",
-        """MIN(CASE WHEN k.direct = 1 THEN p.tier END),
-           MIN(CASE WHEN k.subgroup = 1 AND p.tier = 4 THEN 4
-                    WHEN k.favorable = 1 AND {level} IN (1, 2, 3) THEN {level} END)""",
-    ),
-    "grade_band": (
-        """SELECT sg.study_id, gb.code FROM studies_study_grade_bands sg
-           JOIN studies_gradeband gb ON gb.id = sg.gradeband_id {only_sg}""",
-        "MIN(p.tier), NULL",
-    ),
-    "setting": (
-        """SELECT ss.study_id, se.code FROM studies_study_settings ss
-           JOIN studies_setting se ON se.id = ss.setting_id {only_ss}""",
-        "MIN(p.tier), NULL",
-    ),
-    "design": (
-        "SELECT id AS study_id, design AS code FROM studies_study {only_id}",
-        "MIN(p.tier), NULL",
-    ),
-}
-# Where the filters narrow the studies (years, designs, a grade band or a population), each set
-# of keys is built for the studies in view only, not for all of them: {only_<alias>} below.
-_KEY_STUDY_COLUMNS = {
-    "only_study_id": "study_id",
-    "only_sp": "sp.study_id",
-    "only_e": "e.study_id",
-    "only_sg": "sg.study_id",
-    "only_ss": "ss.study_id",
-    "only_id": "id",
-}
+_LEVEL = "COALESCE(v.tier, (SELECT {json} FROM studies_study ls WHERE ls.id = f.study_id))"
+# The best tier of a cell. Outcome domain: a study's tier there is its tier if it has a
+# significant favorable whole-sample effect there (the stored tier is then its design level,
+# rules.study_tier); every effect, subgroup ones too, puts the study in the domain's column.
+# Population: the study's tier when its populations include the population; for a subgroup effect
+# on it, the design level a favorable one earns (any one, for rationale-level work: Tier 4).
+_BEST = """MIN(CASE WHEN f.dimension = 'outcome_domain'
+                    THEN (CASE WHEN v.tier = 4 OR f.flags = 1 THEN v.tier END)
+                    WHEN f.dimension = 'population'
+                    THEN (CASE WHEN (f.flags & 1) = 1 THEN v.tier END)
+                    ELSE v.tier END),
+           MIN(CASE WHEN f.dimension = 'population'
+                    THEN (CASE WHEN (f.flags & 2) = 2 AND v.tier = 4 THEN 4
+                               WHEN (f.flags & 4) = 4 AND {level} IN (1, 2, 3) THEN {level} END)
+                    END)"""
+_COUNTS = """
+    SELECT f.dimension, f.element_id, f.code, COUNT(*), {best}, MAX(v.year)
+    FROM evidence_gapfact f JOIN ({in_view}) v ON v.id = f.study_id
+    WHERE f.dimension IN ({dimensions}) AND f.element_id IN ({elements})
+    GROUP BY f.dimension, f.element_id, f.code
+    UNION ALL
+    SELECT 'studies', NULL, '', COUNT(DISTINCT f.study_id), NULL, NULL, NULL
+    FROM evidence_gapfact f JOIN ({in_view}) v ON v.id = f.study_id
+    WHERE f.dimension = 'element' AND f.element_id IN ({elements})"""
+_DESIGN_COLUMNS = """
+    UNION ALL
+    SELECT 'design', f.element_id, v.design, COUNT(*), MIN(v.tier), NULL, MAX(v.year)
+    FROM evidence_gapfact f JOIN ({in_view}) v ON v.id = f.study_id
+    WHERE f.dimension = 'element' AND f.element_id IN ({elements})
+    GROUP BY f.element_id, v.design"""
 
 
 def _design_level_sql() -> str:
@@ -159,40 +115,39 @@ def _marks(values) -> str:
 
 def _count_query(filters: GapFilters, element_ids: list[int]) -> tuple[str, list]:
     """The report's aggregate statement with its parameters."""
-    where, params = f"s.status IN ({_marks(filters.statuses)})", list(filters.statuses)
+    where, view_params = f"s.status IN ({_marks(filters.statuses)})", list(filters.statuses)
     if filters.year_min:
         where += " AND s.year >= %s"
-        params.append(filters.year_min)
+        view_params.append(filters.year_min)
     if filters.year_max:
         where += " AND s.year <= %s"
-        params.append(filters.year_max)
+        view_params.append(filters.year_max)
     if filters.designs:
         where += f" AND s.design IN ({_marks(filters.designs)})"
-        params += filters.designs
+        view_params += filters.designs
     if filters.grade_band:
         where += _ON_GRADE_BAND
-        params.append(filters.grade_band)
+        view_params.append(filters.grade_band)
     if filters.population:
         where += _ON_POPULATION
-        params += [filters.population, filters.population]
-    narrowed = len(params) > len(filters.statuses)
-    params += element_ids
-    only = {name: "" for name in _KEY_STUDY_COLUMNS}
-    if narrowed:  # the keys of the studies in view only (the pairs join keeps the rest out too)
-        only = {
-            name: f"WHERE {col} IN (SELECT id FROM v)" for name, col in _KEY_STUDY_COLUMNS.items()
-        }
+        view_params += [filters.population, filters.population]
+    # The element rows (totals), the population columns always (the equity gaps), and the
+    # dimension's; the design columns come from the element rows.
+    dimensions = [
+        d for d in dict.fromkeys(["element", "population", filters.dimension]) if d != "design"
+    ]
     level = _LEVEL.format(json=_design_level_sql())
-    columns = ""
-    # The population columns always (the equity gaps), the dimension's when it differs.
-    for part in dict.fromkeys(["population", filters.dimension]):
-        keys, best = _COLUMN_KEYS[part]
-        columns += _CELLS.format(part=part, keys=keys.format(**only), best=best.format(level=level))
-    sql = _COUNTS.format(
-        in_view=_IN_VIEW.format(where=where),
-        pairs=_PAIRS.format(elements=_marks(element_ids)),
-        columns=columns,
-    )
+    parts = {
+        "in_view": _IN_VIEW.format(where=where),
+        "elements": _marks(element_ids),
+        "dimensions": _marks(dimensions),
+        "best": _BEST.format(level=level),
+    }
+    sql = _COUNTS.format(**parts)
+    params = view_params + dimensions + element_ids + view_params + element_ids
+    if filters.dimension == "design":
+        sql += _DESIGN_COLUMNS.format(**parts)
+        params += view_params + element_ids
     return sql, params
 
 
@@ -217,7 +172,7 @@ def _count(filters: GapFilters, element_ids: list[int]) -> Counted:
         for part, element_id, code, n, *best, latest in cursor.fetchall():
             parts[part][(element_id, code)] = Agg(n, _best(*best), latest)
     return Counted(
-        totals=parts["total"],
+        totals=parts["element"],
         cells=parts[filters.dimension],
         population_cells=parts["population"],
         n_studies=parts["studies"][(None, "")].n,

@@ -129,8 +129,13 @@ def test_every_cell_counts_distinct_studies_their_best_tier_and_latest_year(
 
 
 @pytest.mark.parametrize("dimension", ["outcome_domain", "population", "design"])
-def test_a_fresh_report_scans_the_studies_in_one_aggregate_query(random_evidence, dimension):
-    # Totals, the studies in view, the population columns and the dimension's, in one statement.
+def test_a_fresh_report_counts_in_one_aggregate_query_over_the_stored_facts(
+    random_evidence, dimension
+):
+    # Totals, the studies in view, the population columns and the dimension's, in one statement
+    # that reads the stored facts, not the tags and effects they are derived from.
     with CaptureQueriesContext(connection) as queries:
         report(dimension=dimension, _curator=True, include_under_review="1")
-    assert sum("studies_studytag" in q["sql"] for q in queries) == 1
+    assert sum("evidence_gapfact" in q["sql"] for q in queries) == 1
+    assert not any("studies_studytag" in q["sql"] for q in queries)
+    assert not any("studies_effectsize" in q["sql"] for q in queries)
