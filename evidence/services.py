@@ -307,6 +307,9 @@ def _store_tiers(
             Study.objects.filter(pk__in=pks[start : start + 10_000]).update(
                 essa_tier=as_dict[key]["tier"], essa_reason=as_dict[key]
             )
+    from .gaps.facts import gap_facts_follow_tiers  # the gap report's copy of the tiers
+
+    gap_facts_follow_tiers(study_ids=[pk for pks in changed.values() for pk in pks])
     return sum(len(pks) for pks in changed.values())
 
 

@@ -50,56 +50,60 @@ class Counted:
 
 
 # The counts are one aggregate statement in plain SQL (PostgreSQL and SQLite alike) over the
-# stored facts (``facts``: a row per tagged study and element, and per code it has in a column
-# there), joined to the studies in view for their tier and year: one GROUP BY gives the element
-# totals, the population columns (always, for the equity gaps) and the chosen dimension's; the
-# design columns group the element rows by the study's design; and the number of studies in view
-# is a count of distinct studies among the element rows. The facts are unique per (study,
-# element, dimension, code), so COUNT(*) counts distinct studies. The studies in view are read
-# from the narrow covering index study_gap_report, never from the wide rows.
-_IN_VIEW = "SELECT s.id, s.essa_tier AS tier, s.year, s.design FROM studies_study s WHERE {where}"
+# stored facts alone (``facts``: a row per tagged study and element, and per code it has in a
+# column there, with the study's status, tier, year and design), read from their covering index
+# gap_fact_by_dimension: per part (the element totals, the population columns always, for the
+# equity gaps, and the chosen dimension's) one GROUP BY over that part's rows of the studies in
+# view, and the number of distinct studies in view among the element rows. The facts are unique
+# per (study, element, dimension, code), so COUNT(*) counts distinct studies.
 _ON_GRADE_BAND = """
-    AND s.id IN (SELECT sg.study_id FROM studies_study_grade_bands sg
-                 JOIN studies_gradeband gb ON gb.id = sg.gradeband_id WHERE gb.code = %s)"""
+    AND f.study_id IN (SELECT sg.study_id FROM studies_study_grade_bands sg
+                       JOIN studies_gradeband gb ON gb.id = sg.gradeband_id WHERE gb.code = %s)"""
 # A study is on a population through its populations or a subgroup effect for it.
 _ON_POPULATION = """
-    AND (s.id IN (SELECT sp.study_id FROM studies_study_populations sp
-                  JOIN studies_population p ON p.id = sp.population_id WHERE p.code = %s)
-         OR s.id IN (SELECT e.study_id FROM studies_effectsize e
-                      JOIN studies_population p ON p.id = e.population_id WHERE p.code = %s))"""
+    AND (f.study_id IN (SELECT sp.study_id FROM studies_study_populations sp
+                        JOIN studies_population p ON p.id = sp.population_id WHERE p.code = %s)
+         OR f.study_id IN (SELECT e.study_id FROM studies_effectsize e
+                           JOIN studies_population p ON p.id = e.population_id WHERE p.code = %s))"""
 # The design level a study's stored tier reason records (rules.TierDecision): its tier when it has
 # one (the engine stores either no tier or the level), else read from the reason, which only the
 # few favorable subgroup effects of untiered studies need (CASE evaluates it for those alone).
-_LEVEL = "COALESCE(v.tier, (SELECT {json} FROM studies_study ls WHERE ls.id = f.study_id))"
-# The best tier of a cell. Outcome domain: a study's tier there is its tier if it has a
+_LEVEL = "COALESCE(f.tier, (SELECT {json} FROM studies_study ls WHERE ls.id = f.study_id))"
+# Per part: which facts, the best tier of a cell, a second best (the population columns' subgroup
+# effects), and the column code. Outcome domain: a study's tier there is its tier if it has a
 # significant favorable whole-sample effect there (the stored tier is then its design level,
 # rules.study_tier); every effect, subgroup ones too, puts the study in the domain's column.
 # Population: the study's tier when its populations include the population; for a subgroup effect
 # on it, the design level a favorable one earns (any one, for rationale-level work: Tier 4).
-_BEST = """MIN(CASE WHEN f.dimension = 'outcome_domain'
-                    THEN (CASE WHEN v.tier = 4 OR f.flags = 1 THEN v.tier END)
-                    WHEN f.dimension = 'population'
-                    THEN (CASE WHEN (f.flags & 1) = 1 THEN v.tier END)
-                    ELSE v.tier END),
-           MIN(CASE WHEN f.dimension = 'population'
-                    THEN (CASE WHEN (f.flags & 2) = 2 AND v.tier = 4 THEN 4
-                               WHEN (f.flags & 4) = 4 AND {level} IN (1, 2, 3) THEN {level} END)
-                    END)"""
-_COUNTS = """
-    SELECT f.dimension, f.element_id, f.code, COUNT(*), {best}, MAX(v.year)
-    FROM evidence_gapfact f JOIN ({in_view}) v ON v.id = f.study_id
-    WHERE f.dimension IN ({dimensions}) AND f.element_id IN ({elements})
-    GROUP BY f.dimension, f.element_id, f.code
-    UNION ALL
+# Design: the element rows, by the study's design.
+_PARTS = {
+    "element": ("element", "MIN(f.tier)", "CAST(NULL AS INTEGER)", "f.code"),
+    "outcome_domain": (
+        "outcome_domain",
+        "MIN(CASE WHEN f.tier = 4 OR f.flags = 1 THEN f.tier END)",
+        "NULL",
+        "f.code",
+    ),
+    "population": (
+        "population",
+        "MIN(CASE WHEN (f.flags & 1) = 1 THEN f.tier END)",
+        """MIN(CASE WHEN (f.flags & 2) = 2 AND f.tier = 4 THEN 4
+                    WHEN (f.flags & 4) = 4 AND {level} IN (1, 2, 3) THEN {level} END)""",
+        "f.code",
+    ),
+    "grade_band": ("grade_band", "MIN(f.tier)", "NULL", "f.code"),
+    "setting": ("setting", "MIN(f.tier)", "NULL", "f.code"),
+    "design": ("element", "MIN(f.tier)", "NULL", "f.design"),
+}
+_PART = """
+    SELECT '{part}', f.element_id, {code}, COUNT(*), {best}, {second}, MAX(f.year)
+    FROM evidence_gapfact f
+    WHERE f.dimension = '{dimension}' AND f.element_id IN ({elements}) AND {where}
+    GROUP BY f.element_id, {code}"""
+_STUDIES = """
     SELECT 'studies', NULL, '', COUNT(DISTINCT f.study_id), NULL, NULL, NULL
-    FROM evidence_gapfact f JOIN ({in_view}) v ON v.id = f.study_id
-    WHERE f.dimension = 'element' AND f.element_id IN ({elements})"""
-_DESIGN_COLUMNS = """
-    UNION ALL
-    SELECT 'design', f.element_id, v.design, COUNT(*), MIN(v.tier), NULL, MAX(v.year)
-    FROM evidence_gapfact f JOIN ({in_view}) v ON v.id = f.study_id
-    WHERE f.dimension = 'element' AND f.element_id IN ({elements})
-    GROUP BY f.element_id, v.design"""
+    FROM evidence_gapfact f
+    WHERE f.dimension = 'element' AND f.element_id IN ({elements}) AND {where}"""
 
 
 def _design_level_sql() -> str:
@@ -115,15 +119,15 @@ def _marks(values) -> str:
 
 def _count_query(filters: GapFilters, element_ids: list[int]) -> tuple[str, list]:
     """The report's aggregate statement with its parameters."""
-    where, view_params = f"s.status IN ({_marks(filters.statuses)})", list(filters.statuses)
+    where, view_params = f"f.status IN ({_marks(filters.statuses)})", list(filters.statuses)
     if filters.year_min:
-        where += " AND s.year >= %s"
+        where += " AND f.year >= %s"
         view_params.append(filters.year_min)
     if filters.year_max:
-        where += " AND s.year <= %s"
+        where += " AND f.year <= %s"
         view_params.append(filters.year_max)
     if filters.designs:
-        where += f" AND s.design IN ({_marks(filters.designs)})"
+        where += f" AND f.design IN ({_marks(filters.designs)})"
         view_params += filters.designs
     if filters.grade_band:
         where += _ON_GRADE_BAND
@@ -131,24 +135,26 @@ def _count_query(filters: GapFilters, element_ids: list[int]) -> tuple[str, list
     if filters.population:
         where += _ON_POPULATION
         view_params += [filters.population, filters.population]
-    # The element rows (totals), the population columns always (the equity gaps), and the
-    # dimension's; the design columns come from the element rows.
-    dimensions = [
-        d for d in dict.fromkeys(["element", "population", filters.dimension]) if d != "design"
-    ]
     level = _LEVEL.format(json=_design_level_sql())
-    parts = {
-        "in_view": _IN_VIEW.format(where=where),
-        "elements": _marks(element_ids),
-        "dimensions": _marks(dimensions),
-        "best": _BEST.format(level=level),
-    }
-    sql = _COUNTS.format(**parts)
-    params = view_params + dimensions + element_ids + view_params + element_ids
-    if filters.dimension == "design":
-        sql += _DESIGN_COLUMNS.format(**parts)
-        params += view_params + element_ids
-    return sql, params
+    elements = _marks(element_ids)
+    # The element rows (totals, first: their columns' types name the result's), the population
+    # columns always (the equity gaps), the dimension's; then the number of studies in view.
+    parts = []
+    for part in dict.fromkeys(["element", "population", filters.dimension]):
+        dimension, best, second, code = _PARTS[part]
+        parts.append(
+            _PART.format(
+                part=part,
+                dimension=dimension,
+                code=code,
+                best=best,
+                second=second.format(level=level),
+                elements=elements,
+                where=where,
+            )
+        )
+    parts.append(_STUDIES.format(elements=elements, where=where))
+    return "\n    UNION ALL".join(parts), (element_ids + view_params) * len(parts)
 
 
 def _best(*tiers: int | None) -> int | None:

@@ -6,12 +6,12 @@ A study tagged to an element has one ``GapFact`` row for the element itself (dim
 a significant favorable whole-sample effect there), each population it is about or has subgroup
 effects for (flags 1 about it, 2 a subgroup effect, 4 a favorable one), each grade band and
 setting. The rows are derived by one SQL statement from the study's tags, effects and
-vocabularies, never edited: ``gap_facts_refresh`` re-derives them for the studies a service
-changed (``studies.services`` calls it with every change; the admin and the bulk loaders too),
-``gap_facts_rebuild`` for every study (the ``rebuild_gap_facts`` command, nightly by beat).
-What can change without touching the study's tags, effects or vocabularies (its status, tier,
-year and design) is not copied: the report reads it from the study, so publishing, retracting or
-a new tier from the engine need no refresh.
+vocabularies, with a copy of the study's status, tier, year and design (so that a report reads
+these rows alone, never the studies), and never edited: ``gap_facts_refresh`` re-derives them for
+the studies a service changed (``studies.services`` calls it with every change; the admin and the
+bulk loaders too), ``gap_facts_follow_tiers`` copies the tiers the engine stores
+(``evidence.services._store_tiers`` calls it), ``gap_facts_rebuild`` re-derives every study's
+(the ``rebuild_gap_facts`` command, nightly by beat, repairs what bypassed the services).
 """
 
 from __future__ import annotations
@@ -52,17 +52,28 @@ _KEYS = """
     FROM studies_study_settings ss JOIN studies_setting se ON se.id = ss.setting_id
     {only_ss}"""
 _DERIVE = f"""
-    SELECT t.study_id, t.element_id, 'element', '', 0 FROM ({_PAIRS}) t
-    UNION ALL
-    SELECT t.study_id, t.element_id, k.dimension, k.code, k.flags
-    FROM ({_PAIRS}) t JOIN ({_KEYS}) k ON k.study_id = t.study_id"""
-_INSERT = "INSERT INTO evidence_gapfact (study_id, element_id, dimension, code, flags)"
+    SELECT r.study_id, r.element_id, r.dimension, r.code, r.flags,
+           s.status, s.essa_tier, s.year, s.design
+    FROM (SELECT t.study_id, t.element_id, 'element' AS dimension, '' AS code, 0 AS flags
+          FROM ({_PAIRS}) t
+          UNION ALL
+          SELECT t.study_id, t.element_id, k.dimension, k.code, k.flags
+          FROM ({_PAIRS}) t JOIN ({_KEYS}) k ON k.study_id = t.study_id
+    ) r JOIN studies_study s ON s.id = r.study_id"""
+_COLUMNS = "study_id, element_id, dimension, code, flags, status, tier, year, design"
+_INSERT = f"INSERT INTO evidence_gapfact ({_COLUMNS})"
+# What the facts copy from the study, for an update of those alone (the engine's new tiers).
+_FOLLOW = """UPDATE evidence_gapfact SET
+    status = (SELECT status FROM studies_study s WHERE s.id = evidence_gapfact.study_id),
+    tier = (SELECT essa_tier FROM studies_study s WHERE s.id = evidence_gapfact.study_id)
+    WHERE study_id IN ({marks})"""
 _ONLY = {"only": "study_id", "only_sp": "sp.study_id", "only_e": "e.study_id"}
 _ONLY |= {"only_sg": "sg.study_id", "only_ss": "ss.study_id"}
 # Studies refreshed per statement: a few parameters each, well under SQLite's limit.
 CHUNK = 500
 
-FactRow = tuple[int, int, str, str, int]  # (study, element, dimension, code, flags)
+# (study, element, dimension, code, flags, status, tier, year, design)
+FactRow = tuple[int, int, str, str, int, str, int | None, int, str]
 
 
 def _derive_sql(study_ids: list[int] | None) -> tuple[str, list[int]]:
@@ -87,6 +98,16 @@ def gap_facts_refresh(*, study_ids: Iterable[int]) -> None:
             cursor.execute(f"{_INSERT} {sql}", params)
 
 
+def gap_facts_follow_tiers(*, study_ids: Iterable[int]) -> None:
+    """Copy these studies' stored tier (and status) into their facts: what the engine calls
+    after storing new tiers, cheaper than re-deriving the facts."""
+    ids = sorted(set(study_ids))
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            cursor.execute(_FOLLOW.format(marks=", ".join(["%s"] * len(chunk))), chunk)
+
+
 def gap_facts_rebuild() -> int:
     """Re-derive every study's facts (after edits that bypassed the services); returns the rows."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -102,7 +123,5 @@ def gap_facts_stale() -> tuple[set[FactRow], set[FactRow]]:
         sql, params = _derive_sql(None)
         cursor.execute(sql, params)
         derived = {tuple(row) for row in cursor.fetchall()}
-    stored = set(
-        GapFact.objects.values_list("study_id", "element_id", "dimension", "code", "flags")
-    )
+    stored = set(GapFact.objects.values_list(*(c.strip() for c in _COLUMNS.split(","))))
     return stored - derived, derived - stored  # type: ignore[return-value]
