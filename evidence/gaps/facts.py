@@ -102,7 +102,9 @@ def gap_facts_follow_tiers(*, study_ids: Iterable[int]) -> None:
     """Copy these studies' stored tier (and status) into their facts: what the engine calls
     after storing new tiers, cheaper than re-deriving the facts."""
     ids = sorted(set(study_ids))
-    with transaction.atomic(), connection.cursor() as cursor:
+    if not ids:  # most tier refreshes change nothing: no query at all
+        return
+    with connection.cursor() as cursor:  # in the caller's transaction: one UPDATE per chunk
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             cursor.execute(_FOLLOW.format(marks=", ".join(["%s"] * len(chunk))), chunk)
