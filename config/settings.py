@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evidence.tasks.recompute_all_elements",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The services keep the gap report's facts exact; this repairs edits that bypassed them.
+    "nightly-gap-facts-rebuild": {
+        "task": "evidence.tasks.rebuild_gap_facts",
+        "schedule": crontab(hour=3, minute=5),
+    },
 }
 
 # --- Evidence engine ------------------------------------------------------------------------

@@ -137,3 +137,45 @@ class RecomputeJob(models.Model):
 
     def __str__(self) -> str:
         return f"recompute {self.id} ({self.state})"
+
+
+class GapFact(models.Model):
+    """One thing a tagged study contributes to the gap report: it is on an element, and (with a
+    dimension) has a code there: an outcome domain, population, grade band or setting.
+
+    Derived data, kept by ``evidence.gaps.facts`` from the study, its tags, effects and
+    vocabularies whenever a service changes them (rebuilt in full by ``rebuild_gap_facts``). The
+    study's status, tier, year and design are copied so that a report reads these rows alone.
+    """
+
+    study = models.ForeignKey("studies.Study", on_delete=models.CASCADE, related_name="+")
+    element = models.ForeignKey("frameworks.Element", on_delete=models.CASCADE, related_name="+")
+    # "element" for the study's place on the element itself (code ""), else the column's dimension.
+    dimension = models.CharField(max_length=20)
+    code = models.CharField(max_length=40, blank=True)
+    # Outcome domain: 1 if a whole-sample effect there is significant and favorable. Population:
+    # 1 the study is about it (its populations), 2 a subgroup effect on it, 4 a favorable one.
+    flags = models.PositiveSmallIntegerField(default=0)
+    # The study's, as of the last refresh (the services and the engine's tier updates refresh).
+    status = models.CharField(max_length=20)
+    tier = models.PositiveSmallIntegerField(null=True)
+    year = models.PositiveSmallIntegerField()
+    design = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "element", "dimension", "code"], name="gap_fact_unique"
+            )
+        ]
+        # The report reads whole dimensions of the studies in view, grouped by element and code.
+        indexes = [
+            models.Index(
+                fields=["dimension", "status", "element", "code"],
+                include=["study", "flags", "tier", "year", "design"],
+                name="gap_fact_by_dimension",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"study {self.study_id} on element {self.element_id}: {self.dimension} {self.code}"

@@ -301,8 +301,8 @@ def _store_tiers(
 ) -> int:
     """Store each study's ESSA tier and reason (``decisions[decision_of[i]]``) where it changed.
 
-    A derived field, not an edit: no save(), no version bump, no audit row. Returns how many
-    studies changed.
+    A derived field, not an edit: no save(), no version bump, no audit row; the gap report's copy
+    of the tiers follows. Returns how many studies changed.
     """
     tiers = [d.tier for d in decisions]
     reasons = [d.as_dict() for d in decisions]
@@ -319,6 +319,7 @@ def _store_tiers(
                   ON d.k = x.k
                 WHERE s.id = x.id
                   AND (s.essa_tier IS DISTINCT FROM d.tier OR s.essa_reason IS DISTINCT FROM d.reason)
+                RETURNING s.id
                 """,
                 [
                     _array_literal(study_ids),
@@ -328,17 +329,21 @@ def _store_tiers(
                     [json.dumps(r) for r in reasons],
                 ],
             )
-            return cursor.rowcount
-    changed = 0
-    for k, (tier, reason) in enumerate(zip(tiers, reasons, strict=True)):
-        pks = study_ids[decision_of == k].tolist()
-        for start in range(0, len(pks), 10_000):
-            changed += (
-                Study.objects.filter(pk__in=pks[start : start + 10_000])
-                .exclude(essa_tier=tier, essa_reason=reason)
-                .update(essa_tier=tier, essa_reason=reason)
-            )
-    return changed
+            changed = [pk for (pk,) in cursor.fetchall()]
+    else:
+        changed = []
+        for k, (tier, reason) in enumerate(zip(tiers, reasons, strict=True)):
+            pks = study_ids[decision_of == k].tolist()
+            for start in range(0, len(pks), 10_000):
+                stale = Study.objects.filter(pk__in=pks[start : start + 10_000]).exclude(
+                    essa_tier=tier, essa_reason=reason
+                )
+                changed += stale.values_list("pk", flat=True)
+                stale.update(essa_tier=tier, essa_reason=reason)
+    from .gaps.facts import gap_facts_follow_tiers  # the gap report's copy of the tiers
+
+    gap_facts_follow_tiers(study_ids=changed)
+    return len(changed)
 
 
 def _array_literal(values: np.ndarray) -> str:

@@ -21,6 +21,13 @@ def recompute_all_elements(job_id: str | None = None) -> int:
     return services.evidence_recompute_all(job_id=job_id)
 
 
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def rebuild_gap_facts() -> int:
+    from .gaps.facts import gap_facts_rebuild
+
+    return gap_facts_rebuild()
+
+
 @shared_task(acks_late=True)
 def warm_gap_report() -> int:
     from . import gaps

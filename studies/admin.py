@@ -13,6 +13,38 @@ from .models import (
 )
 
 
+def _refresh_gap_facts(study_ids) -> None:
+    from evidence.gaps.facts import gap_facts_refresh
+
+    gap_facts_refresh(study_ids=study_ids)
+
+
+def _rebuild_gap_facts() -> None:
+    from evidence.gaps.facts import gap_facts_rebuild
+
+    gap_facts_rebuild()
+
+
+class KeepsGapFacts:
+    """Admin edits bypass the services: re-derive the gap report facts of the studies an effect
+    or tag edit touched (its study before and after the edit), and after bulk deletes."""
+
+    def save_model(self, request, obj, form, change):
+        before = type(obj).objects.filter(pk=obj.pk).values_list("study_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        _refresh_gap_facts({obj.study_id, before} - {None})
+
+    def delete_model(self, request, obj):
+        study_id = obj.study_id
+        super().delete_model(request, obj)
+        _refresh_gap_facts([study_id])
+
+    def delete_queryset(self, request, queryset):
+        study_ids = set(queryset.values_list("study_id", flat=True))
+        super().delete_queryset(request, queryset)
+        _refresh_gap_facts(study_ids)
+
+
 class EffectSizeInline(admin.StackedInline):
     model = EffectSize
     extra = 0
@@ -73,6 +105,12 @@ class StudyAdmin(SimpleHistoryAdmin):
     ]
     raw_id_fields = ["created_by", "updated_by"]
     inlines = [EffectSizeInline, StudyTagInline]
+
+    def save_related(self, request, form, formsets, change):
+        # After the vocabularies and the inline effects and tags are saved.
+        super().save_related(request, form, formsets, change)
+        _refresh_gap_facts([form.instance.pk])
+
     fieldsets = [
         (
             "Citation",
@@ -138,7 +176,7 @@ class StudyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(EffectSize)
-class EffectSizeAdmin(SimpleHistoryAdmin):
+class EffectSizeAdmin(KeepsGapFacts, SimpleHistoryAdmin):
     list_display = ["study", "outcome_domain", "measure", "g", "ci_low", "ci_high", "significant"]
     list_filter = ["outcome_domain", "input_kind", "direction", "significant", "population"]
     search_fields = ["measure", "subgroup", "study__title"]
@@ -147,7 +185,7 @@ class EffectSizeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StudyTag)
-class StudyTagAdmin(SimpleHistoryAdmin):
+class StudyTagAdmin(KeepsGapFacts, SimpleHistoryAdmin):
     list_display = ["study", "element", "facet", "relevance", "tagged_by", "created_at"]
     list_filter = ["relevance", "element__component__code", "element"]
     search_fields = ["study__title", "element__code"]
@@ -159,6 +197,20 @@ class StudyTagAdmin(SimpleHistoryAdmin):
 class VocabularyAdmin(admin.ModelAdmin):
     list_display = ["code", "label", "order"]
     search_fields = ["code", "label"]
+
+    # The gap report's facts name terms by code: a renamed or deleted term re-derives them all.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "code" in form.changed_data:
+            _rebuild_gap_facts()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _rebuild_gap_facts()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        _rebuild_gap_facts()
 
 
 @admin.register(ImportBatch)

@@ -156,6 +156,9 @@ def seed_studies_load(*, records: list[dict[str, Any]], counts: Counter) -> dict
             for effect in record.get("effects", []):
                 _seed_effect(study, effect, vocab["populations"], counts)
             by_key[record["key"]] = study
+        from evidence.gaps.facts import gap_facts_refresh
+
+        gap_facts_refresh(study_ids=[study.pk for study in by_key.values()])
     return by_key
 
 
@@ -257,10 +260,13 @@ def _element_ids_of(study_id: int) -> set[int]:
 def _after_change(
     study: Study, *, element_ids: set[int] | None = None, was_published: bool = False
 ) -> None:
-    """Refresh the study's tier; if it is or was public, mark its elements for recompute."""
+    """Refresh the study's tier and gap report facts; if it is or was public, mark its elements
+    for recompute."""
+    from evidence.gaps.facts import gap_facts_refresh
     from evidence.services import elements_mark_dirty, study_tiers_refresh
 
     study_tiers_refresh(study_ids=[study.pk])
+    gap_facts_refresh(study_ids=[study.pk])
     # The status is read from the database: an in-memory study (e.g. cached on an effect) may be stale.
     status = Study.objects.filter(pk=study.pk).values_list("status", flat=True).first()
     if was_published or status == ReviewStatus.PUBLISHED:
@@ -644,6 +650,7 @@ def studies_backup_restore(*, data: dict[str, Any]) -> Counter:
     vocab = {field: {t.code: t for t in m.objects.all()} for field, m in VOCABULARY_FIELDS.items()}
     counts: Counter = Counter()
     published_elements: set[int] = set()
+    restored: list[int] = []
     with transaction.atomic():
         for number, record in enumerate(data.get("studies", []), start=1):
             try:
@@ -656,12 +663,16 @@ def studies_backup_restore(*, data: dict[str, Any]) -> Counter:
                     tag = _restore_tag(study, item, elements, facets, users, counts)
                     if study.status == ReviewStatus.PUBLISHED:
                         published_elements.add(tag.element_id)
+                restored.append(study.pk)
             except (KeyError, ValidationError, TypeError, ValueError) as exc:
                 raise BackupError(f"Study {number} ({record.get('title', '?')!r}): {exc}") from exc
         try:
             _convenings_backup_restore(data, counts)
         except (KeyError, ValidationError, TypeError, ValueError) as exc:
             raise BackupError(f"Convenings: {exc}") from exc
+        from evidence.gaps.facts import gap_facts_refresh
+
+        gap_facts_refresh(study_ids=restored)
         if published_elements:
             from evidence.services import elements_mark_dirty
 

@@ -53,6 +53,8 @@ def synthetic_generate(
     *, studies: int, effects_per_study: float = 3.0, seed: int = 1, batch: int = 5000
 ) -> Counter:
     """Create ``studies`` synthetic studies with effects and tags (about 1.5 elements each)."""
+    from evidence.gaps.facts import gap_facts_refresh
+
     if Study.objects.real().exists():
         raise RealDataPresent(
             "This database holds real studies; generate synthetic data in its own database."
@@ -130,6 +132,7 @@ def synthetic_generate(
                     )
             StudyTag.objects.bulk_create(tags, batch_size=5000)
             EffectSize.objects.bulk_create(effects, batch_size=5000)
+            gap_facts_refresh(study_ids=[study.pk for study in created])
             counts["studies"] += len(created)
             counts["tags"] += len(tags)
             counts["effects"] += len(effects)

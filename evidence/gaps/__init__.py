@@ -1,12 +1,13 @@
 """The funder gap report: where the evidence is thin, how thin, for whom, and what would close it.
 
-A selector: it reads the stored ESSA tiers, study counts and stored evidence summaries in a fixed
-number of queries (at most fifteen, whatever the number of studies; the three aggregate queries
-that scan the studies are cached until the published evidence changes) and returns plain
-dataclasses that the page, the CSV exports and the API all render, so they cannot disagree.
+A selector: it reads the stored gap facts, ESSA tiers and evidence summaries in a fixed number of
+queries (at most fifteen, whatever the number of studies; the one aggregate query, over the stored
+facts, is cached until the published evidence changes) and returns plain dataclasses that the
+page, the CSV exports and the API all render, so they cannot disagree.
 
-The package, by concern: ``filters`` (what can be asked for), ``counts`` (the aggregate queries
-and their cache), ``ranking`` (gap kinds, distance, the ranked list, ``gap_report``), ``wording``
+The package, by concern: ``filters`` (what can be asked for), ``facts`` (what each tagged study
+contributes, stored at write time and kept exact by the services), ``counts`` (the aggregate query
+and its cache), ``ranking`` (gap kinds, distance, the ranked list, ``gap_report``), ``wording``
 (the summary and next-level sentences), ``exports`` (the CSV tables), ``data`` (the dataclasses
 they share). Callers import from ``evidence.gaps``.
 

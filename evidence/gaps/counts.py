@@ -1,5 +1,6 @@
-"""The report's aggregate queries: distinct studies, best tier and latest year per element and
-column, the stored summaries and the open questions; the counts are cached per evidence version."""
+"""The report's queries: distinct studies, best tier and latest year per element and column (one
+aggregate query over the stored facts, cached per evidence version), the stored summaries and the
+open questions."""
 
 from __future__ import annotations
 
@@ -49,159 +50,114 @@ class Counted:
     n_studies: int
 
 
-# The counts are three aggregate queries in plain SQL (PostgreSQL and SQLite alike): the element
-# totals with the studies in view, and per set of columns (the populations always, the chosen
-# dimension's when different) a join of the distinct (element, study) pairs to one row per (study,
-# column code), so COUNT(*) counts distinct studies without a COUNT(DISTINCT) over tags × effects
-# × populations. Seven ORM GROUP BYs did it before, in about 1.6 times the time (benchmarks/gaps.py).
-
-# Distinct (element, study) pairs: element tags are unique per study (tag_element_unique); only a
-# study tagged to an element through its facets alone needs deduplicating, a small set.
-_PAIRS = """(
-    SELECT element_id, study_id FROM studies_studytag
-    WHERE facet_id IS NULL AND element_id IN ({elements})
-    UNION ALL
-    SELECT DISTINCT f.element_id, f.study_id FROM studies_studytag f
-    WHERE f.facet_id IS NOT NULL AND f.element_id IN ({elements}) AND NOT EXISTS (
-        SELECT 1 FROM studies_studytag et
-        WHERE et.study_id = f.study_id AND et.element_id = f.element_id AND et.facet_id IS NULL)
-) t"""
+# The counts are one aggregate statement in plain SQL (PostgreSQL and SQLite alike) over the
+# stored facts alone (``facts``: a row per tagged study and element, and per code it has in a
+# column there, with the study's status, tier, year and design), read from their covering index
+# gap_fact_by_dimension: per part (the element totals, the population columns always, for the
+# equity gaps, and the chosen dimension's) one GROUP BY over that part's rows of the studies in
+# view, and the number of distinct studies in view among the element rows. The facts are unique
+# per (study, element, dimension, code), so COUNT(*) counts distinct studies.
 _ON_GRADE_BAND = """
-    AND EXISTS (SELECT 1 FROM studies_study_grade_bands sg
-                JOIN studies_gradeband gb ON gb.id = sg.gradeband_id
-                WHERE sg.study_id = s.id AND gb.code = %s)"""
-# A study is on a population through its populations or a subgroup effect for it.
+    AND f.study_id IN (SELECT sg.study_id FROM studies_study_grade_bands sg
+                       JOIN studies_gradeband gb ON gb.id = sg.gradeband_id WHERE gb.code = %s)"""
+# A study is on a population through its populations or a subgroup effect for it. One IN over
+# both (not two ORed): the planner can then start from these few studies and look their facts up.
 _ON_POPULATION = """
-    AND (EXISTS (SELECT 1 FROM studies_study_populations sp
-                 JOIN studies_population p ON p.id = sp.population_id
-                 WHERE sp.study_id = s.id AND p.code = %s)
-         OR EXISTS (SELECT 1 FROM studies_effectsize e
-                    JOIN studies_population p ON p.id = e.population_id
-                    WHERE e.study_id = s.id AND p.code = %s))"""
-# The element totals, and (element None) the number of distinct studies in view across them.
-_TOTALS = """
-    SELECT t.element_id, '', COUNT(*), MIN(s.essa_tier), MAX(s.year)
-    FROM {pairs} JOIN studies_study s ON s.id = t.study_id
-    WHERE {where}
-    GROUP BY t.element_id
-    UNION ALL
-    SELECT NULL, '', COUNT(*), NULL, NULL FROM studies_study s
-    WHERE {where} AND EXISTS (
-        SELECT 1 FROM studies_studytag t WHERE t.study_id = s.id AND t.element_id IN ({elements}))"""
-# Per column: the study's code for it and what tier it earns there, as (element, code, studies,
-# best tier, latest year); keys with one row per (study, code) keep COUNT(*) distinct.
-_CELLS = """
-    SELECT t.element_id, k.code, COUNT(*), {best}, MAX(s.year)
-    FROM {pairs} JOIN studies_study s ON s.id = t.study_id
-    JOIN ({keys}) k ON k.study_id = t.study_id
-    WHERE {where}
-    GROUP BY t.element_id, k.code"""
-_COLUMN_KEYS = {
-    # A study's tier in a domain is its tier if it has a significant favorable whole-sample
-    # effect there (the stored tier is then its design level, rules.study_tier); every effect,
-    # subgroup ones too, puts the study in the domain's column.
+    AND f.study_id IN (SELECT sp.study_id FROM studies_study_populations sp
+                       JOIN studies_population p ON p.id = sp.population_id WHERE p.code = %s
+                       UNION
+                       SELECT e.study_id FROM studies_effectsize e
+                       JOIN studies_population p ON p.id = e.population_id WHERE p.code = %s)"""
+# The design level a study's stored tier reason records (rules.TierDecision): its tier when it has
+# one (the engine stores either no tier or the level), else read from the reason, which only the
+# few favorable subgroup effects of untiered studies need (CASE evaluates it for those alone).
+_LEVEL = "COALESCE(f.tier, (SELECT {json} FROM studies_study ls WHERE ls.id = f.study_id))"
+# Per part: which facts, the best tier of a cell, a second best (the population columns' subgroup
+# effects), and the column code. Outcome domain: a study's tier there is its tier if it has a
+# significant favorable whole-sample effect there (the stored tier is then its design level,
+# rules.study_tier); every effect, subgroup ones too, puts the study in the domain's column.
+# Population: the study's tier when its populations include the population; for a subgroup effect
+# on it, the design level a favorable one earns (any one, for rationale-level work: Tier 4).
+# Design: the element rows, by the study's design.
+_PARTS = {
+    "element": ("element", "MIN(f.tier)", "CAST(NULL AS INTEGER)", "f.code"),
     "outcome_domain": (
-        """SELECT study_id, outcome_domain AS code,
-                  MAX(CASE WHEN population_id IS NULL AND subgroup = '' AND g > 0 AND significant
-                           THEN 1 ELSE 0 END) AS favorable
-           FROM studies_effectsize {only_study_id}
-           GROUP BY study_id, outcome_domain""",
-        "MIN(CASE WHEN s.essa_tier = 4 OR k.favorable = 1 THEN s.essa_tier END)",
+        "outcome_domain",
+        "MIN(CASE WHEN f.tier = 4 OR f.flags = 1 THEN f.tier END)",
+        "NULL",
+        "f.code",
     ),
-    # The study's tier when its populations include the population; for a subgroup effect on it,
-    # the design level a favorable one earns (any one, for rationale-level work: Tier 4).
     "population": (
-        """SELECT study_id, code, MAX(direct) AS direct, MAX(subgroup) AS subgroup,
-                  MAX(favorable) AS favorable
-           FROM (SELECT sp.study_id, p.code, 1 AS direct, 0 AS subgroup, 0 AS favorable
-                 FROM studies_study_populations sp
-                 JOIN studies_population p ON p.id = sp.population_id {only_sp}
-                 UNION ALL
-                 SELECT e.study_id, p.code, 0, 1,
-                        CASE WHEN e.g > 0 AND e.significant THEN 1 ELSE 0 END
-                 FROM studies_effectsize e JOIN studies_population p ON p.id = e.population_id
-                 {only_e}
-           ) AS on_population
-           GROUP BY study_id, code""",
-        """MIN(CASE WHEN k.direct = 1 THEN s.essa_tier END),
-           MIN(CASE WHEN k.subgroup = 1 AND {level} = 4 THEN 4
-                    WHEN k.favorable = 1 AND {level} IN (1, 2, 3) THEN {level} END)""",
+        "population",
+        "MIN(CASE WHEN (f.flags & 1) = 1 THEN f.tier END)",
+        """MIN(CASE WHEN (f.flags & 2) = 2 AND f.tier = 4 THEN 4
+                    WHEN (f.flags & 4) = 4 AND {level} IN (1, 2, 3) THEN {level} END)""",
+        "f.code",
     ),
-    "grade_band": (
-        """SELECT sg.study_id, gb.code FROM studies_study_grade_bands sg
-           JOIN studies_gradeband gb ON gb.id = sg.gradeband_id {only_sg}""",
-        "MIN(s.essa_tier)",
-    ),
-    "setting": (
-        """SELECT ss.study_id, se.code FROM studies_study_settings ss
-           JOIN studies_setting se ON se.id = ss.setting_id {only_ss}""",
-        "MIN(s.essa_tier)",
-    ),
-    "design": ("SELECT id AS study_id, design AS code FROM studies_study", "MIN(s.essa_tier)"),
+    "grade_band": ("grade_band", "MIN(f.tier)", "NULL", "f.code"),
+    "setting": ("setting", "MIN(f.tier)", "NULL", "f.code"),
+    "design": ("element", "MIN(f.tier)", "NULL", "f.design"),
 }
-# Where the filters narrow the studies (years, designs, a grade band or a population), each set
-# of keys is built for the studies in view only, not for all of them: {only_<alias>} below.
-_KEY_STUDY_COLUMNS = {
-    "only_study_id": "study_id",
-    "only_sp": "sp.study_id",
-    "only_e": "e.study_id",
-    "only_sg": "sg.study_id",
-    "only_ss": "ss.study_id",
-}
+_PART = """
+    SELECT '{part}', f.element_id, {code}, COUNT(*), {best}, {second}, MAX(f.year)
+    FROM evidence_gapfact f
+    WHERE f.dimension = '{dimension}' AND f.element_id IN ({elements}) AND {where}
+    GROUP BY f.element_id, {code}"""
+_STUDIES = """
+    SELECT 'studies', NULL, '', COUNT(DISTINCT f.study_id), NULL, NULL, NULL
+    FROM evidence_gapfact f
+    WHERE f.dimension = 'element' AND f.element_id IN ({elements}) AND {where}"""
 
 
 def _design_level_sql() -> str:
     """The design level the study's stored tier reason records (rules.TierDecision)."""
     if connection.vendor == "postgresql":
-        return "(s.essa_reason ->> 'design_level')::integer"
-    return "CAST(json_extract(s.essa_reason, '$.design_level') AS INTEGER)"
+        return "(ls.essa_reason ->> 'design_level')::integer"
+    return "CAST(json_extract(ls.essa_reason, '$.design_level') AS INTEGER)"
 
 
 def _marks(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _count_queries(filters: GapFilters, element_ids: list[int]) -> dict[str, tuple[str, list]]:
-    """The report's aggregate queries with their parameters, by part."""
-    in_view, view_params = f"s.status IN ({_marks(filters.statuses)})", list(filters.statuses)
+def _count_query(filters: GapFilters, element_ids: list[int]) -> tuple[str, list]:
+    """The report's aggregate statement with its parameters."""
+    where, view_params = f"f.status IN ({_marks(filters.statuses)})", list(filters.statuses)
     if filters.year_min:
-        in_view += " AND s.year >= %s"
+        where += " AND f.year >= %s"
         view_params.append(filters.year_min)
     if filters.year_max:
-        in_view += " AND s.year <= %s"
+        where += " AND f.year <= %s"
         view_params.append(filters.year_max)
     if filters.designs:
-        in_view += f" AND s.design IN ({_marks(filters.designs)})"
+        where += f" AND f.design IN ({_marks(filters.designs)})"
         view_params += filters.designs
     if filters.grade_band:
-        in_view += _ON_GRADE_BAND
+        where += _ON_GRADE_BAND
         view_params.append(filters.grade_band)
     if filters.population:
-        in_view += _ON_POPULATION
+        where += _ON_POPULATION
         view_params += [filters.population, filters.population]
-    narrowed = len(view_params) > len(filters.statuses)
+    level = _LEVEL.format(json=_design_level_sql())
     elements = _marks(element_ids)
-    pairs, where = _PAIRS.format(elements=elements), in_view
-    params = element_ids * 2 + view_params
-    queries = {
-        "total": (
-            _TOTALS.format(pairs=pairs, where=where, elements=elements),
-            params + view_params + element_ids,
+    # The element rows (totals, first: their columns' types name the result's), the population
+    # columns always (the equity gaps), the dimension's; then the number of studies in view.
+    parts = []
+    for part in dict.fromkeys(["element", "population", filters.dimension]):
+        dimension, best, second, code = _PARTS[part]
+        parts.append(
+            _PART.format(
+                part=part,
+                dimension=dimension,
+                code=code,
+                best=best,
+                second=second.format(level=level),
+                elements=elements,
+                where=where,
+            )
         )
-    }
-    # The population columns always (the equity gaps), the dimension's when it differs.
-    for part in dict.fromkeys(["population", filters.dimension]):
-        keys, best = _COLUMN_KEYS[part]
-        only = {name: "" for name in _KEY_STUDY_COLUMNS}
-        if narrowed:
-            in_view_ids = f"IN (SELECT s.id FROM studies_study s WHERE {in_view})"
-            only = {name: f"WHERE {col} {in_view_ids}" for name, col in _KEY_STUDY_COLUMNS.items()}
-        keys = keys.format(**only)
-        key_params = view_params * keys.count("IN (SELECT s.id FROM studies_study s WHERE")
-        level = _design_level_sql()
-        sql = _CELLS.format(pairs=pairs, keys=keys, best=best.format(level=level), where=where)
-        queries[part] = (sql, element_ids * 2 + key_params + view_params)
-    return queries
+    parts.append(_STUDIES.format(elements=elements, where=where))
+    return "\n    UNION ALL".join(parts), (element_ids + view_params) * len(parts)
 
 
 def _best(*tiers: int | None) -> int | None:
@@ -209,31 +165,26 @@ def _best(*tiers: int | None) -> int | None:
 
 
 def _count(filters: GapFilters, element_ids: list[int]) -> Counted:
-    """Every cell's distinct studies, best tier and latest year: three aggregate queries."""
+    """Every cell's distinct studies, best tier and latest year: one aggregate statement."""
     if not element_ids:
         return Counted({}, {}, {}, 0)
-    parts: dict[str, dict[CellKey, Agg]] = {}
+    parts: dict[str, dict[CellKey, Agg]] = defaultdict(dict)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # For this transaction only: hash the per-study keys (about two rows a study) in
-            # memory, not in batches on disk; and no JIT: at 100,000 studies the cost estimates
-            # can pass jit_above_cost (a one-statement form of these counts spent 5 s compiling).
+            # For this transaction only: hash the pairs and per-study keys (a few rows a study)
+            # in memory, not in batches on disk; and no JIT: at 100,000 studies the cost
+            # estimates pass jit_above_cost, and compiling costs more than it saves.
             cursor.execute(
                 "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
             )
-        for part, (sql, params) in _count_queries(filters, element_ids).items():
-            cursor.execute(sql, params)
-            parts[part] = {
-                (element_id, code): Agg(n, _best(*best), latest)
-                for element_id, code, n, *best, latest in cursor.fetchall()
-            }
-    # The totals' row without an element counts the studies in view.
-    n_studies = parts["total"].pop((None, "")).n
+        cursor.execute(*_count_query(filters, element_ids))
+        for part, element_id, code, n, *best, latest in cursor.fetchall():
+            parts[part][(element_id, code)] = Agg(n, _best(*best), latest)
     return Counted(
-        totals=parts["total"],
+        totals=parts["element"],
         cells=parts[filters.dimension],
         population_cells=parts["population"],
-        n_studies=n_studies,
+        n_studies=parts["studies"][(None, "")].n,
     )
 
 
@@ -242,8 +193,8 @@ def counted(filters: GapFilters, element_ids: list[int]) -> Counted:
 
     Every publish, edit or retraction of published data ends in a recompute that stores new
     summaries, so the newest summary's time is a version of the published evidence: one cheap
-    query instead of three scans of every study. Views with studies under review (a curator's,
-    changing without recompute) are always counted afresh.
+    query instead of the aggregate one. Views with studies under review (a curator's, changing
+    without recompute) are always counted afresh.
     """
     if filters.include_under_review:
         return _count(filters, element_ids)

@@ -278,7 +278,7 @@ def gap_report_warm() -> int:
     """Count the unfiltered report of every dimension into the cache, if not there already.
 
     Run every minute by Celery beat: after the evidence changes, the views funders open first
-    are counted by a worker instead of by the first reader (about 1.5 s at 100,000 studies).
+    are counted by a worker instead of by the first reader (a few hundred ms at 100,000 studies).
     Returns how many views it counted or found cached.
     """
     choices = filter_choices()

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from evidence import gaps, rules
+from evidence.gaps.facts import gap_facts_refresh
 from evidence.services import evidence_recompute_all, study_tiers_refresh
 from studies.constants import ReviewStatus
 from studies.models import GradeBand, Population, Setting
@@ -107,8 +108,10 @@ def study(
 
 
 def recompute(*studies):
-    """What publishing does: store each study's tier, then every element's summaries."""
+    """What the services do for studies built with factories: store each study's tier and gap
+    report facts, then (publishing) every element's summaries."""
     study_tiers_refresh(study_ids=[s.pk for s in studies])
+    gap_facts_refresh(study_ids=[s.pk for s in studies])
     evidence_recompute_all()
 
 
