@@ -1,8 +1,10 @@
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from convenings.selectors import findings_for_element
 from evidence import forest
 from evidence.selectors import element_summaries
+from studies.models import Study
 from studies.selectors import element_study_list
 
 from . import selectors
@@ -19,7 +21,10 @@ def home(request):
 def component_detail(request, code: str):
     component = get_object_or_404(
         Component.objects.filter(framework__is_current=True).prefetch_related(
-            "elements", "open_questions", "highlights__study"
+            "elements",
+            "open_questions",
+            # A highlight keeps its text, but cites its study only while that is published.
+            Prefetch("highlights__study", queryset=Study.objects.published()),
         ),
         code=code,
     )
