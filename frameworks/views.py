@@ -3,12 +3,14 @@ import logging
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from convenings.selectors import findings_for_element
 from evidence import forest
 from evidence.selectors import EVIDENCE_VERSION_KEY, element_summaries, evidence_version
+from studies.models import Study
 from studies.selectors import element_study_list
 
 from . import selectors
@@ -27,7 +29,10 @@ def home(request):
 def component_detail(request, code: str):
     component = get_object_or_404(
         Component.objects.filter(framework__is_current=True).prefetch_related(
-            "elements", "open_questions", "highlights__study"
+            "elements",
+            "open_questions",
+            # A highlight keeps its text, but cites its study only while that is published.
+            Prefetch("highlights__study", queryset=Study.objects.published()),
         ),
         code=code,
     )

@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from frameworks.models import Element
+from frameworks.models import Element, Highlight
+from studies.constants import ReviewStatus
+from tests.factories import ComponentFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +33,15 @@ def test_element_page_shows_its_published_studies(anonymous, seeded):
 
 def test_an_unknown_element_is_not_found(anonymous, seeded):
     assert anonymous.get("/elements/XX.9/").status_code == 404
+
+
+def test_a_component_highlight_cites_its_study_only_while_it_is_published(anonymous):
+    component = ComponentFactory(code="LL")
+    study = StudyFactory(title="Goal setting in grade six", status=ReviewStatus.PUBLISHED)
+    Highlight.objects.create(component=component, text="Students set goals.", study=study)
+    url = reverse("frameworks:component", args=["LL"])
+    assert "Goal setting in grade six" in anonymous.get(url).content.decode()
+    study.status = ReviewStatus.RETRACTED
+    study.save()
+    html = anonymous.get(url).content.decode()
+    assert "Students set goals." in html and "Goal setting in grade six" not in html
