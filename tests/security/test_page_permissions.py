@@ -129,6 +129,8 @@ def action(target=None, *, may, gate, posted="302", **kwargs) -> Access:
 POLICY: dict[str, list[Access]] = {
     # Signing in and out: anyone (an empty sign-in is the form again with its errors).
     "login": [form(may=EVERYONE, gate=EVERYONE)],
+    # The proxy's and compose's health check: public, no data, no database.
+    "healthz": [page()],
     "logout": [action(may=EVERYONE, gate=EVERYONE)],
     # The framework, the evidence and the gap report: public.
     "frameworks:home": [page()],
