@@ -2,7 +2,9 @@
 
 Uses the synthetic evidence base that benchmarks/recompute.py builds (run that first, same
 --studies), renders /elements/<code>/ through Django's full request stack, and prints median and
-p95 latency, queries per request and peak memory.
+p95 latency, queries per request and peak memory: rendered (the cache emptied before each request,
+what a signed-in reader or the first reader after a change gets) and cached (what anonymous readers
+get while the evidence is unchanged).
 
     .venv/bin/python benchmarks/element_page.py --studies 100000 --element LL.3
 """
@@ -33,6 +35,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
 
@@ -41,23 +44,29 @@ def main() -> None:
     client = Client(HTTP_HOST="localhost")
     path = f"/elements/{args.element}/"
     assert client.get(path).status_code == 200  # warm up
-    times = []
-    for _ in range(args.requests):
-        start = time.perf_counter()
-        response = client.get(path)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200
-    connection.force_debug_cursor = True  # count the queries of one more request
-    connection.queries_log.clear()
-    client.get(path)
-    queries = list(connection.queries)
-    times.sort()
-    p95 = times[max(0, int(len(times) * 0.95) - 1)]
     print(f"database: {url} ({Study.objects.count()} studies)")
-    print(
-        f"GET {path}: median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-        f"{len(queries)} queries per request  (target < 150 ms)"
-    )
+    for label, empty_cache in (("rendered", True), ("cached", False)):
+        times = []
+        for _ in range(args.requests):
+            if empty_cache:
+                cache.clear()
+            start = time.perf_counter()
+            response = client.get(path)
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200
+        if empty_cache:
+            cache.clear()
+        connection.force_debug_cursor = True  # count the queries of one more request
+        connection.queries_log.clear()
+        client.get(path)
+        queries = len(connection.queries)
+        connection.force_debug_cursor = False
+        times.sort()
+        p95 = times[max(0, int(len(times) * 0.95) - 1)]
+        print(
+            f"GET {path} {label}: median {statistics.median(times) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms, {queries} queries per request  (target < 150 ms)"
+        )
     print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
