@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.urls import reverse
 
 from convenings.constants import FindingKind
@@ -19,6 +19,7 @@ from frameworks.models import Element, OpenQuestion
 
 from .. import rules
 from ..models import EvidenceSummary
+from ..selectors import evidence_version
 from .data import OpenQuestionRef
 from .filters import GapFilters
 
@@ -191,16 +192,14 @@ def _count(filters: GapFilters, element_ids: list[int]) -> Counted:
 def counted(filters: GapFilters, element_ids: list[int]) -> Counted:
     """The counts, from the cache while the published evidence is unchanged.
 
-    Every publish, edit or retraction of published data ends in a recompute that stores new
-    summaries, so the newest summary's time is a version of the published evidence: one cheap
-    query instead of the aggregate one. Views with studies under review (a curator's, changing
-    without recompute) are always counted afresh.
+    The cache key carries the evidence version the element pages are cached under too
+    (``evidence.selectors.evidence_version``): every dirty mark (a published study, effect or tag
+    changed; the facts already follow it) and every stored recompute replace it after commit.
+    Views with studies under review (a curator's, changing without a recompute) are always
+    counted afresh.
     """
     if filters.include_under_review:
         return _count(filters, element_ids)
-    version = EvidenceSummary.objects.aggregate(at=Max("computed_at"), n=Count("id"))
-    if version["at"] is None:
-        return _count(filters, element_ids)  # nothing computed yet: no version to trust
     evidence_filters = (
         filters.dimension,
         filters.grade_band,
@@ -209,7 +208,7 @@ def counted(filters: GapFilters, element_ids: list[int]) -> Counted:
         filters.year_max,
         filters.designs,
     )
-    key = repr((rules.RULES_VERSION, version["at"].isoformat(), version["n"], evidence_filters))
+    key = repr((rules.RULES_VERSION, evidence_version(), evidence_filters))
     # The prefix names the cached classes' shape: a new one never unpickles an old entry.
     cache_key = "evidence.gaps.v2:" + hashlib.sha256(f"{key}{element_ids}".encode()).hexdigest()
     found = cache.get(cache_key)
