@@ -50,9 +50,14 @@ def _code(column: str, values: list[str]) -> str:
 _STUDY_SQL = f"""
 SELECT CAST(s.id AS BIGINT), {_code("s.design", DESIGNS)}, {_code("s.wwc_rating", WWC_RATINGS)},
        {_code("s.sample_unit", SAMPLE_UNITS)}, CAST(COALESCE(s.sample_size, -1) AS BIGINT),
-       CAST(COALESCE(s.n_sites, -1) AS BIGINT)
+       CAST(COALESCE(s.n_sites, -1) AS BIGINT), CAST(COALESCE(s.essa_tier, 0) AS BIGINT),
+       {{reason_hash}}
 FROM {_STUDY} s WHERE s.status = '{{status}}' {{where}}
 """
+# A 64-bit hash of each study's stored ESSA reason, so a recompute finds the few studies whose
+# tier or reason changed without comparing every stored reason (PostgreSQL; elsewhere 0, and the
+# comparison is left to the database, see services._store_tiers).
+REASON_HASH = "hashtextextended(CAST({} AS TEXT), 0)"
 # The effects that count (whole-sample ones and subgroup effects on a known population), one row
 # each: the per-study, per-scope sums are numpy's, which is faster than a GROUP BY here.
 _EFFECT_SQL = f"""
@@ -106,6 +111,9 @@ class PublishedEvidence:
     # Each study's ESSA tier on its whole-sample effects: an index into ``tier_decisions``.
     tier_decision_of: np.ndarray
     tier_decisions: list[rules.TierDecision]
+    # What each study has stored now: its tier (0 for none) and its reason's hash (see REASON_HASH).
+    stored_tier: np.ndarray
+    stored_reason_hash: np.ndarray
 
     def units(self, element_id: int) -> list[Unit]:
         """The element's overall unit first, then one per outcome domain and per population."""
@@ -183,12 +191,13 @@ def published_evidence_load(element_ids: Sequence[int] | None = None) -> Publish
         where = "AND s.id " + _IN_ELEMENTS.format(ids=ids)
         where_tag = f"WHERE t.element_id IN ({ids})"
 
-    study_id, design, wwc, unit, size, sites = _columns(
-        _STUDY_SQL.format(status=status, where=where), 6
+    reason_hash = REASON_HASH.format("s.essa_reason") if connection.vendor == "postgresql" else "0"
+    study_id, design, wwc, unit, size, sites, stored_tier, stored_hash = _columns(
+        _STUDY_SQL.format(status=status, where=where, reason_hash=reason_hash), 8
     )
     order = np.argsort(study_id, kind="stable")
-    study_id, design, wwc, unit, size, sites = (
-        x[order] for x in (study_id, design, wwc, unit, size, sites)
+    study_id, design, wwc, unit, size, sites, stored_tier, stored_hash = (
+        x[order] for x in (study_id, design, wwc, unit, size, sites, stored_tier, stored_hash)
     )
     for codes, column in ((design, "design"), (wwc, "WWC rating"), (unit, "sample unit")):
         _check_codes(codes, column)
@@ -346,6 +355,8 @@ def published_evidence_load(element_ids: Sequence[int] | None = None) -> Publish
         tagged=tagged,
         tier_decision_of=tier_decision_of,
         tier_decisions=tier_decisions,
+        stored_tier=stored_tier,
+        stored_reason_hash=stored_hash,
     )
 
 

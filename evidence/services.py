@@ -24,7 +24,7 @@ from studies.models import EffectSize, Population, Study
 from . import rules
 from .constants import JobState
 from .models import DirtyElement, EvidenceHistory, EvidenceSummary, RecomputeJob
-from .published import PublishedEvidence, Unit, published_evidence_load
+from .published import REASON_HASH, PublishedEvidence, Unit, published_evidence_load
 from .selectors import EVIDENCE_VERSION_KEY
 from .stats.meta import PooledResult, pool
 
@@ -282,7 +282,10 @@ def evidence_recompute_all(
                 RecomputeJob.objects.filter(pk=job.pk).update(done=done)
             if progress:
                 progress(done, len(elements), element)
-        _store_tiers(evidence.study_ids, evidence.tier_decision_of, evidence.tier_decisions)
+        stale = _tiers_that_differ(evidence)
+        _store_tiers(
+            evidence.study_ids[stale], evidence.tier_decision_of[stale], evidence.tier_decisions
+        )
     except Exception as exc:
         if job:
             RecomputeJob.objects.filter(pk=job.pk).update(
@@ -294,6 +297,31 @@ def evidence_recompute_all(
             state=JobState.SUCCEEDED, finished_at=timezone.now()
         )
     return len(elements)
+
+
+def _tiers_that_differ(evidence: PublishedEvidence) -> np.ndarray:
+    """Which studies' stored tier or reason differs from the one just decided (a boolean mask).
+
+    On PostgreSQL the stored reasons were read as 64-bit hashes with the study rows; the new
+    reasons are hashed the same way by the database (as jsonb, so key order and spacing cannot
+    differ), so the usual answer, "none", costs no comparison of stored JSON. Elsewhere every
+    study is a candidate and _store_tiers compares in the database.
+    """
+    decisions = evidence.tier_decisions
+    if connection.vendor != "postgresql" or not decisions:
+        return np.ones(evidence.study_ids.size, dtype=bool)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            + REASON_HASH.format("CAST(reason AS jsonb)")
+            + " FROM unnest(CAST(%s AS text[])) WITH ORDINALITY AS d(reason, i) ORDER BY i",
+            [[json.dumps(d.as_dict()) for d in decisions]],
+        )
+        hashes = np.array([h for (h,) in cursor.fetchall()], dtype=np.int64)
+    tiers = np.array([d.tier or 0 for d in decisions], dtype=np.int64)
+    return (evidence.stored_tier != tiers[evidence.tier_decision_of]) | (
+        evidence.stored_reason_hash != hashes[evidence.tier_decision_of]
+    )
 
 
 def _store_tiers(

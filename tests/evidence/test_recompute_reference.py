@@ -128,3 +128,18 @@ def test_every_study_tier_and_summary_equals_the_rules_applied_study_by_study(va
                 )
             checked += 1
     assert checked >= 12  # overall, domain and population scopes of three elements
+
+
+def test_a_full_recompute_repairs_a_stored_tier_or_reason_that_drifted(varied_evidence):
+    evidence_recompute_all()
+    expected = {s.pk: (s.essa_tier, s.essa_reason) for s in Study.objects.published()}
+    first, second = sorted(expected)[:2]
+    # Edits past the services (or a new rules text) leave a stored reason or tier out of date.
+    Study.objects.filter(pk=first).update(
+        essa_reason={**expected[first][1], "text": "An outdated reason."}
+    )
+    Study.objects.filter(pk=second).update(essa_tier=None if expected[second][0] else 4)
+
+    evidence_recompute_all()
+
+    assert {s.pk: (s.essa_tier, s.essa_reason) for s in Study.objects.published()} == expected
