@@ -332,6 +332,8 @@ def _store_tiers(
     A derived field, not an edit: no save(), no version bump, no audit row; the gap report's copy
     of the tiers follows. Returns how many studies changed.
     """
+    if not study_ids.size:
+        return 0  # the usual full recompute: nothing drifted
     tiers = [d.tier for d in decisions]
     reasons = [d.as_dict() for d in decisions]
     if connection.vendor == "postgresql":
