@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench import code_vocabularies, django_on, peak_mb, synthetic_base  # noqa: E402
+from bench import code_vocabularies, django_on, peak_mb, print_machine, synthetic_base  # noqa: E402
 
 API_PAGE = 50  # REST_FRAMEWORK["PAGE_SIZE"]
 HTML_PAGE = 25  # studies.views.PAGE_SIZE
@@ -287,11 +287,7 @@ def main() -> None:
         )
     print(f"slowest p95: {worst * 1000:.0f} ms (target < 300 ms)")
     print(f"peak RSS of this process: {peak_mb():.0f} MB")
-    print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(
-        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"PostgreSQL {connection.pg_version}"
-    )
+    print_machine()
 
 
 if __name__ == "__main__":

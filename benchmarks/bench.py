@@ -104,3 +104,14 @@ def code_vocabularies(seed: int) -> int:
 def peak_mb() -> float:
     """Peak resident memory of this process, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_machine() -> None:
+    """The footer every benchmark prints: the load it ran under and the machine it ran on."""
+    from django.db import connection
+
+    print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"PostgreSQL {connection.pg_version}"
+    )

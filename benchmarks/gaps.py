@@ -14,8 +14,6 @@ and API times and the query counts.
 
 import argparse
 import math
-import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -27,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench import code_vocabularies, django_on, synthetic_base  # noqa: E402
+from bench import code_vocabularies, django_on, peak_mb, print_machine, synthetic_base  # noqa: E402
 
 # The least a fresh report must read: every tag of a published study joined to its effects,
 # grouped by element and outcome domain (the default map's cells), in one raw SQL pass that does
@@ -217,14 +215,8 @@ def main() -> None:
             *map(ms, summary(all_cold) + summary(all_warm))
         )
     )
-    print(
-        f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
-    )
-    print(f"load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(
-        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"PostgreSQL {connection.pg_version}"
-    )
+    print(f"peak RSS of this process: {peak_mb():.0f} MB")
+    print_machine()
 
 
 if __name__ == "__main__":

@@ -8,12 +8,10 @@ wall time, peak memory and the ratio to a single raw SQL aggregate pass over the
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 
-from bench import django_on, peak_mb, synthetic_base
+from bench import django_on, peak_mb, print_machine, synthetic_base
 
 
 def timed(fn, repeat=1):
@@ -108,9 +106,7 @@ def main() -> None:
         f"one element recompute alone (LL.3): {timed(lambda: element_evidence_recompute(element_id=element.pk), repeat=3):.3f} s"
     )
     print(f"peak memory (RSS): {peak:.0f} MB")
-    print(
-        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, PostgreSQL {connection.pg_version}"
-    )
+    print_machine()
 
 
 if __name__ == "__main__":

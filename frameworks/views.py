@@ -109,8 +109,6 @@ def _element_detail(request, code: str):
 
 
 def about_ratings(request):
-    from django.conf import settings
-
     from evidence import plain, rules
 
     return render(

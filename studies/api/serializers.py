@@ -8,6 +8,7 @@ from frameworks.models import Element, Facet
 from ..constants import EffectInput, SampleUnit
 from ..identifiers import InvalidDOI, normalize_doi
 from ..models import (
+    EFFECT_COMPUTED_FIELDS,
     STUDY_EDITABLE_FIELDS,
     EffectSize,
     GradeBand,
@@ -146,16 +147,7 @@ class EffectSizeSerializer(serializers.ModelSerializer):
             "clustered",
             "icc",
             "cluster_size",
-            "g",
-            "variance",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "significant",
-            "direction",
-            "improvement_index",
-            "conversion",
-            "conversion_version",
+            *EFFECT_COMPUTED_FIELDS,
             "notes",
             "version",
         ]
