@@ -47,7 +47,10 @@ class EvidenceSummary(models.Model):
     q_p = models.FloatField(null=True, blank=True)
     forest = models.JSONField(default=list, blank=True, help_text="Per-study rows for the plot.")
     rules_version = models.PositiveSmallIntegerField()
+    # When these figures were computed; a later recompute that finds the same leaves it as is.
     computed_at = models.DateTimeField()
+    # A hash of every stored figure above, so a recompute that changes nothing writes nothing.
+    fingerprint = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name_plural = "evidence summaries"

@@ -3,10 +3,14 @@
 import pytest
 
 from evidence.models import DirtyElement, EvidenceHistory, EvidenceSummary
-from evidence.services import element_evidence_recompute_if_dirty, elements_mark_dirty
+from evidence.services import (
+    element_evidence_recompute_if_dirty,
+    elements_mark_dirty,
+    evidence_recompute_all,
+)
 from studies import services as study_services
 from studies.constants import ReviewStatus
-from studies.models import EffectSize
+from studies.models import EffectSize, Study
 from tests.factories import ElementFactory, StudyFactory, StudyTagFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +110,40 @@ def test_a_rerun_with_nothing_changed_writes_no_history(django_capture_on_commit
         elements_mark_dirty(element_ids=[element.pk])
     assert EvidenceHistory.objects.count() == rows
     assert EvidenceSummary.objects.filter(element=element, outcome_domain="").count() == 1
+
+
+def test_a_full_recompute_rewrites_only_the_summaries_that_changed(
+    django_capture_on_commit_callbacks,
+):
+    ll3, lc1 = ElementFactory(code="LL.3"), ElementFactory(code="LC.1")
+    with django_capture_on_commit_callbacks(execute=True):
+        walsh = _submitted_study_with_effect(ll3, 0.3, 0.01, authors=["Walsh, K."], year=2014)
+        other = _submitted_study_with_effect(lc1, 0.2, 0.02)
+        for study in (walsh, other):
+            study_services.study_transition(study=study, action="publish")
+
+    def stored():
+        return {
+            (s.element_id, s.outcome_domain): (s.pk, s.computed_at)
+            for s in EvidenceSummary.objects.all()
+        }
+
+    before = stored()
+    assert len(before) == 4  # overall and mathematics, for each element
+    evidence_recompute_all()
+    assert stored() == before  # nothing changed, nothing written: same rows, same times
+
+    # A change behind the services' back (no dirty mark): the nightly recompute repairs it.
+    Study.objects.filter(pk=walsh.pk).update(authors=["Okafor, N."])
+    evidence_recompute_all()
+    after = stored()
+    assert EvidenceSummary.objects.get(element=ll3, outcome_domain="").forest[0]["label"] == (
+        "Okafor (2014)"
+    )
+    assert {key for key in before if after[key] != before[key]} == {
+        (ll3.pk, ""),
+        (ll3.pk, "mathematics"),
+    }
 
 
 def test_a_recompute_that_dies_midway_leaves_the_old_summary_and_the_dirty_mark(
