@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import psycopg
 from django.db import connection
+from django.db.models import Max
 
 from studies.constants import Design, OutcomeDomain, ReviewStatus, SampleUnit, WWCRating
-from studies.models import EffectSize, Study, StudyTag
+from studies.models import EffectSize, Population, Study, StudyTag
 
 from . import rules
 
@@ -61,15 +62,28 @@ REASON_HASH = "hashtextextended(CAST({} AS TEXT), 0)"
 # The effects that count (whole-sample ones and subgroup effects on a known population), one row
 # each: the per-study, per-scope sums are numpy's, which is faster than a GROUP BY here. Effects of
 # studies that are not published are dropped when they are matched to the studies, like tags:
-# cheaper than joining the studies here.
+# cheaper than joining the studies here. PostgreSQL spends about as much on each column as on the
+# rest of the row, so study, population, outcome domain and significance travel in one BIGINT:
+# ((study × populations + population) × 16 + domain + 1) × 2 + significant (see _unpack_effect).
+# Should ids ever outgrow it, PostgreSQL raises "bigint out of range" rather than wrap.
 _EFFECT_SQL = f"""
-SELECT CAST(e.study_id AS BIGINT), {_code("e.outcome_domain", DOMAINS)},
-       CAST(COALESCE(e.population_id, 0) AS BIGINT), CAST(e.g AS DOUBLE PRECISION),
-       CAST(COALESCE(e.variance, -1) AS DOUBLE PRECISION),
-       CAST(CASE WHEN e.significant THEN 1 ELSE 0 END AS BIGINT)
+SELECT ((CAST(e.study_id AS BIGINT) * {{populations}} + COALESCE(e.population_id, 0)) * 16
+        + {_code("e.outcome_domain", DOMAINS)} + 1) * 2 + CASE WHEN e.significant THEN 1 ELSE 0 END,
+       CAST(e.g AS DOUBLE PRECISION), CAST(COALESCE(e.variance, -1) AS DOUBLE PRECISION)
 FROM {_EFFECT} e
 WHERE e.g IS NOT NULL AND (e.subgroup = '' OR e.population_id IS NOT NULL) {{where}}
 """
+assert len(DOMAINS) < 16
+
+
+def _unpack_effect(key: np.ndarray, populations: int) -> tuple[np.ndarray, ...]:
+    """Study id, outcome domain code, population id (0 for none) and significance of _EFFECT_SQL."""
+    key, significant = np.divmod(key, 2)
+    key, domain = np.divmod(key, 16)
+    study, population = np.divmod(key, populations)
+    return study, domain - 1, population, significant
+
+
 # Tags of studies that are not published are dropped when they are matched to the studies.
 _TAG_SQL = f"""
 SELECT CAST(t.element_id AS BIGINT), CAST(t.study_id AS BIGINT) FROM {_TAG} t {{where}}
@@ -207,9 +221,11 @@ def published_evidence_load(element_ids: Sequence[int] | None = None) -> Publish
     n = study_id.size
     synthesis = np.isin(design, [DESIGNS.index(d) for d in rules.SYNTHESES])
 
-    effect_study, domain, population, g_raw, v_raw, significant_raw = _columns(
-        _EFFECT_SQL.format(where=where_effect), 6, floats=(3, 4)
+    populations = (Population.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+    key, g_raw, v_raw = _columns(
+        _EFFECT_SQL.format(where=where_effect, populations=populations), 3, floats=(1, 2)
     )
+    effect_study, domain, population, significant_raw = _unpack_effect(key, populations)
     position = _positions(study_id, effect_study)
     published = position >= 0
     position, domain, population, g_raw, v_raw, significant_raw = (
