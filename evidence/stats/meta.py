@@ -174,44 +174,99 @@ def _score_times_two(studies: _Studies, tau2: float, reml: bool) -> float:
     return _score_and_information(studies, tau2, reml)[0]
 
 
-def _scores_on_grid(studies: _Studies, grid: np.ndarray, reml: bool) -> np.ndarray:
-    """:func:`_score_times_two` at every τ² of ``grid`` at once, to the sign at least.
+class _GridScores(NamedTuple):
+    """Twice the score at several τ², with bounds on its two terms that rounding cannot breach."""
 
-    One row of weights per τ² (the grid in chunks, so memory stays bounded for large k). With
+    scores: np.ndarray  # as _score_times_two gives them, to the sign at least
+    fitted_low: np.ndarray  # Σw²r² = y'PPy lies in [fitted_low, fitted_high]
+    fitted_high: np.ndarray
+    penalty_low: np.ndarray  # tr P (REML) or Σw (ML) in [penalty_low, penalty_high]
+    penalty_high: np.ndarray
+
+
+def _scores_on_grid(studies: _Studies, taus: np.ndarray, reml: bool) -> _GridScores:
+    """:func:`_score_times_two` at every τ² of ``taus`` at once, to the sign at least.
+
+    One row of weights per τ² (in chunks, so memory stays bounded for large k). With
     d = y − y_top and δ = μ − y_top, the score needs only Σw, Σwd, Σw², Σw²d and Σw²d² over the
     other studies: five matrix-vector products over W and W∘W, where the scalar form's dozen
     elementwise passes would each allocate a matrix. The fitted term is then expanded,
     Σw²r² = (w_top·δ)² + Σw²d² − 2δΣw²d + δ²Σw², which can cancel; so where a score is within
-    a bound on its rounding error of 0 (its sign uncertain), the exact scalar form replaces it.
+    the bound on its rounding error of 0 (its sign unsure), the exact scalar form replaces it.
     """
     d = studies.y_rest - studies.y_top
     d_squared = d * d
     ones = np.ones(d.size)
-    sum_w, sum_wd, sum_w2, sum_w2d, sum_w2d2 = np.empty((5, grid.size))
+    sum_w, sum_wd, sum_w2, sum_w2d, sum_w2d2 = np.empty((5, taus.size))
     chunk = max(1, 2_000_000 // d.size)
-    for start in range(0, grid.size, chunk):
+    for start in range(0, taus.size, chunk):
         rows = slice(start, start + chunk)
-        w = np.add.outer(grid[rows], studies.v_rest)
+        w = np.add.outer(taus[rows], studies.v_rest)
         # In place: a second matrix of this size would cost more (fresh pages) than the arithmetic.
         np.divide(1.0, w, out=w)
         sum_w[rows], sum_wd[rows] = w @ ones, w @ d
         np.multiply(w, w, out=w)
         sum_w2[rows], sum_w2d[rows], sum_w2d2[rows] = w @ ones, w @ d, w @ d_squared
-    w_top = 1.0 / (studies.v_top + grid)
+    w_top = 1.0 / (studies.v_top + taus)
     total = w_top + sum_w
     delta = sum_wd / total
     fitted = (w_top * delta) ** 2 + sum_w2d2 - 2.0 * delta * sum_w2d + delta * delta * sum_w2
     penalty = _trace_p(w_top, sum_w, sum_w2) if reml else total
-    scores = fitted - penalty
     # Each sum errs by at most about k·ε times the sum of its terms' moduli. With |d| ≤ max|d|
     # and |δ| ≤ max|d|·Σw/Σ, the error of the fitted term (δ's own included) is then at most
     # about 12·k·ε·max|d|²·(Σw² + (w_top·Σw/Σ)²), and the penalty's at most 3·k·ε times itself.
     d_max = float(np.abs(d).max())
-    size = d_max * d_max * (sum_w2 + (w_top * sum_w / total) ** 2) + penalty
-    error_bound = 16.0 * (d.size + 10) * _EPS * size
-    for i in np.flatnonzero(np.abs(scores) <= error_bound):
-        scores[i] = _score_times_two(studies, float(grid[i]), reml)
-    return scores
+    unit_error = 16.0 * (d.size + 10) * _EPS
+    fitted_error = unit_error * d_max * d_max * (sum_w2 + (w_top * sum_w / total) ** 2)
+    penalty_error = unit_error * penalty
+    scores = fitted - penalty
+    for i in np.flatnonzero(np.abs(scores) <= fitted_error + penalty_error):
+        scores[i] = _score_times_two(studies, float(taus[i]), reml)
+    return _GridScores(
+        scores,
+        fitted - fitted_error,
+        fitted + fitted_error,
+        penalty - penalty_error,
+        penalty + penalty_error,
+    )
+
+
+# _positive_scores first takes the score at every this many grid points (and around the root).
+_GRID_BLOCK = 8
+
+
+def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool, root: float) -> np.ndarray:
+    """Whether the score is positive at each τ² of the increasing ``grid``, computed sparingly.
+
+    Both of the score's terms fall as τ² grows (dP/dτ² = −PP with P positive semi-definite, so
+    y'PPy falls at the rate 2y'PPPy and tr P at tr(PP); so does Σw, for ML). On [a, b] the score
+    therefore lies between Σw²r²(b) − tr P(a) and Σw²r²(a) − tr P(b), and where those bounds
+    (rounding included) have one sign, so has the score at every grid point in between. So the
+    score is computed at the ends of blocks of ``_GRID_BLOCK`` cells and throughout the blocks
+    around ``root`` (scoring's answer, where its sign is expected to change); any other block
+    the bounds do not settle is filled in afterwards. Every sign not computed is proven, so the
+    result is that of computing the score at every point.
+    """
+    # Block b runs from grid point ends[b] to ends[b + 1]; block[i] is the one point i starts or
+    # lies inside (the last point ends the last block).
+    ends = np.r_[np.arange(0, grid.size - 1, _GRID_BLOCK), grid.size - 1]
+    block = np.repeat(np.arange(ends.size - 1), np.diff(ends))
+    computed = np.zeros(grid.size, dtype=bool)
+    computed[ends] = True
+    root_block = int(np.searchsorted(grid[ends], root)) - 1
+    computed[ends[max(root_block - 1, 0)] : ends[min(root_block + 2, ends.size - 1)]] = True
+    first_pass = np.flatnonzero(computed)
+    first = _scores_on_grid(studies, grid[first_pass], reml)
+    positive = np.zeros(grid.size, dtype=bool)
+    positive[first_pass] = first.scores > 0
+    starts, stops = np.searchsorted(first_pass, ends[:-1]), np.searchsorted(first_pass, ends[1:])
+    surely_positive = first.fitted_low[stops] > first.penalty_high[starts]
+    surely_negative = first.fitted_high[starts] < first.penalty_low[stops]
+    positive[:-1] |= ~computed[:-1] & surely_positive[block]
+    unsettled = np.flatnonzero(~computed[:-1] & ~(surely_positive | surely_negative)[block])
+    if unsettled.size:
+        positive[unsettled] = _scores_on_grid(studies, grid[unsettled], reml).scores > 0
+    return positive
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,10 +407,10 @@ def _best_maximum(studies: _Studies, found: _Tau2, *, reml: bool) -> _Tau2:
     top = 4.0 * (float(((y - y.mean()) ** 2).sum()) + float(studies.v.max()))
     low = 1e-3 * studies.v_top
     grid = np.concatenate(([0.0], low * (top / low) ** _GRID_EXPONENTS))
-    scores = _scores_on_grid(studies, grid, reml)
+    positive = _positive_scores(studies, grid, reml, found.tau2)
     # grid[0] is 0; it is a candidate unless it is scoring's own answer already.
-    candidates = [0.0] if scores[0] <= 0 and found.tau2 != 0 else []
-    for cell in np.flatnonzero((scores[:-1] > 0) & (scores[1:] <= 0)):
+    candidates = [0.0] if not positive[0] and found.tau2 != 0 else []
+    for cell in np.flatnonzero(positive[:-1] & ~positive[1:]):
         lo, hi = float(grid[cell]), float(grid[cell + 1])
         # Scoring's own answer is a root in its cell already: refining it again changes nothing.
         # Otherwise the grid's signs are right, but brentq needs the scalar score's own, which

@@ -549,7 +549,7 @@ def test_the_vectorised_score_scan_matches_the_score_at_every_grid_point(data, r
     grid = np.concatenate(([0.0], np.geomspace(1e-5, 10.0, 30)))
     expected = [_score_times_two(studies, float(t), reml) for t in grid]
     np.testing.assert_allclose(
-        _scores_on_grid(studies, grid, reml),
+        _scores_on_grid(studies, grid, reml).scores,
         expected,
         rtol=1e-9,
         atol=1e-9 * max(map(abs, expected)),
@@ -568,6 +568,23 @@ def test_the_score_scan_takes_the_exact_score_where_its_expanded_sums_leave_the_
         lambda tau2: _score_times_two(studies, tau2, reml), 0.01, 10.0, xtol=1e-300, rtol=1e-15
     )
     grid = np.array([0.0, 0.5 * root, root, 2.0 * root])
-    scores = _scores_on_grid(studies, grid, reml)
+    scores = _scores_on_grid(studies, grid, reml).scores
     assert scores[2] == _score_times_two(studies, root, reml)
     assert scores[1] > 0 > scores[3]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(st.tuples(st.floats(-2, 2), st.floats(1e-4, 1.0)), min_size=2, max_size=40),
+    st.booleans(),
+    st.floats(0.0, 20.0),
+)
+def test_the_sparing_score_scan_finds_the_signs_of_the_full_scan(data, reml, root):
+    # It skips grid points whose sign bounds prove; where it guesses the root is only decides
+    # which points it computes first, never the answer.
+    from evidence.stats.meta import _positive_scores, _scores_on_grid, _Studies
+
+    studies = _Studies.of(*(np.array(col) for col in zip(*data, strict=True)))
+    grid = np.concatenate(([0.0], np.geomspace(1e-5, 10.0, 96)))
+    full = _scores_on_grid(studies, grid, reml).scores > 0
+    np.testing.assert_array_equal(_positive_scores(studies, grid, reml, root), full)
