@@ -214,7 +214,7 @@ def _scores_on_grid(studies: _Studies, taus: np.ndarray, reml: bool) -> _GridSco
     penalty = _trace_p(w_top, sum_w, sum_w2) if reml else total
     # Each sum errs by at most about k·ε times the sum of its terms' moduli. With |d| ≤ max|d|
     # and |δ| ≤ max|d|·Σw/Σ, the error of the fitted term (δ's own included) is then at most
-    # about 12·k·ε·max|d|²·(Σw² + (w_top·Σw/Σ)²), and the penalty's at most 3·k·ε times itself.
+    # about 12·k·ε·max|d|²·(Σw² + (w_top·Σw/Σ)²), and the penalty's at most 4·k·ε times itself.
     d_max = float(np.abs(d).max())
     unit_error = 16.0 * (d.size + 10) * _EPS
     fitted_error = unit_error * d_max * d_max * (sum_w2 + (w_top * sum_w / total) ** 2)
