@@ -10,9 +10,10 @@ likelihood has another local maximum with a higher value (possible with very une
 where metafor itself may stop at the lower one); see ``_best_maximum``.
 
 Sums that cancel badly when one study dominates the weights (Σw − Σw²/Σw and its relatives) are
-computed in an algebraically equivalent form with only positive terms, and τ² is estimated on data
-rescaled so that the largest weight is at most 1; all estimators are equivariant under that
-rescaling, so the results are unchanged while a study with variance 1e-8 cannot overflow them.
+computed with the most precise study's term held apart, in algebraically equivalent forms whose
+subtractions cannot cancel, and τ² is estimated on data rescaled so that the largest weight is at
+most 1; all estimators are equivariant under that rescaling, so the results are unchanged while a
+study with variance 1e-8 cannot overflow them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -75,73 +76,197 @@ class PooledResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _sum_of_others(x: np.ndarray) -> np.ndarray:
-    """Σ_{j≠i} x_j for every i, exact even when one x_i dwarfs the rest (x ≥ 0)."""
-    total = x.sum()
-    others = total - x
-    # Only the largest term can exceed half the total, i.e. suffer cancellation; sum it directly.
-    i = int(np.argmax(x))
-    others[i] = x[:i].sum() + x[i + 1 :].sum()
-    return others
+class _Studies(NamedTuple):
+    """Effects and variances, with the most precise study also held apart from the others.
+
+    That study has the largest weight 1/(v + τ²) at every τ² (w falls as v grows), and a sum
+    over "every study but one" cancels badly only when the one left out is the largest. Holding
+    it apart once lets all such sums be taken directly, as sums over ``y_rest``/``v_rest``.
+    (A NamedTuple: one is built per pooling, and a frozen dataclass's __init__ costs ~8 µs.)
+    """
+
+    y: np.ndarray
+    v: np.ndarray
+    y_top: float
+    v_top: float
+    y_rest: np.ndarray
+    v_rest: np.ndarray
+
+    @classmethod
+    def of(cls, y: np.ndarray, v: np.ndarray) -> _Studies:
+        top = int(np.argmin(v))
+        return cls(
+            y=y,
+            v=v,
+            y_top=float(y[top]),
+            v_top=float(v[top]),
+            y_rest=np.concatenate((y[:top], y[top + 1 :])),
+            v_rest=np.concatenate((v[:top], v[top + 1 :])),
+        )
 
 
-def _trace_p(w: np.ndarray) -> float:
-    """tr(P) = Σw − Σw²/Σw for an intercept-only model, as a sum of positive terms."""
-    return float((w * _sum_of_others(w)).sum() / w.sum())
+def _trace_p(w_top, sum_rest, sum_sq_rest):
+    """tr(P) = Σw − Σw²/Σw for an intercept-only model, as a sum of positive terms.
+
+    From the largest weight and the other weights' Σ' and Σ'w² (floats, or arrays of them):
+    (w_top·Σ' + Σ·Σ' − Σ'w²)/Σ. Each other weight is at most Σ/2, so Σ'w² ≤ Σ·Σ'/2 and the one
+    subtraction cannot cancel.
+    """
+    total = w_top + sum_rest
+    return (w_top * sum_rest + total * sum_rest - sum_sq_rest) / total
 
 
-def _trace_pp(w: np.ndarray) -> float:
-    """tr(PP) for an intercept-only model, P = W − ww'/Σw, as a sum of positive terms."""
-    s = w.sum()
-    w2 = w * w
-    return float((w2 * (_sum_of_others(w) ** 2 + _sum_of_others(w2))).sum() / (s * s))
+def _trace_pp(w_top, sum_rest, sum_sq_rest, sum_cube_rest):
+    """tr(PP) for an intercept-only model, P = W − ww'/Σw, from the same split sums as tr(P).
+
+    Σ_i w_i²((Σ_{j≠i} w_j)² + Σ_{j≠i} w_j²)/Σ², expanded over the other weights. Its one
+    subtraction, Σ²Σ'w² − 2ΣΣ'w³, is of a term at most as large as the first (each other weight
+    is at most Σ/2), and when they nearly cancel the positive terms are of the same size, so
+    only a few bits are lost (and the information only sizes a scoring step).
+    """
+    total = w_top + sum_rest
+    sum_sq = w_top * w_top + sum_sq_rest
+    top_term = w_top * w_top * (sum_rest * sum_rest + sum_sq_rest)
+    rest_terms = total * (total * sum_sq_rest - 2.0 * sum_cube_rest) + sum_sq * sum_sq_rest
+    return (top_term + rest_terms) / (total * total)
 
 
 def _weighted_mean(y: np.ndarray, w: np.ndarray) -> float:
-    return float((w * y).sum() / w.sum())
+    return float((w @ y) / w.sum())
 
 
 def _generalised_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
     """Σw*(y − μ*)² at a given τ²; Paule-Mandel sets this to k − 1."""
     w = 1.0 / (v + tau2)
     r = y - _weighted_mean(y, w)
-    return float((w * r * r).sum())
+    return float(w @ (r * r))
 
 
-def _score_times_two(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> float:
-    """Twice the (restricted) log-likelihood score in τ²."""
-    w = 1.0 / (v + tau2)
-    r = y - _weighted_mean(y, w)
-    fitted = float((w * w * r * r).sum())
-    return fitted - (_trace_p(w) if reml else float(w.sum()))
+def _fixed_effect_trace_p(studies: _Studies) -> float:
+    """tr(P) at τ² = 0, i.e. Σw − Σw²/Σw with w = 1/v."""
+    w = 1.0 / studies.v_rest
+    return float(_trace_p(1.0 / studies.v_top, w.sum(), w @ w))
 
 
-def _scores_on_grid(y: np.ndarray, v: np.ndarray, grid: np.ndarray, reml: bool) -> np.ndarray:
-    """:func:`_score_times_two` at every τ² of ``grid`` at once (one row of weights per τ²).
+def _score_and_information(studies: _Studies, tau2: float, reml: bool) -> tuple[float, float]:
+    """Twice the (restricted) log-likelihood score in τ² and twice the Fisher information.
 
-    Same terms as the scalar form, including the exact sum for the largest weight; the grid is
-    taken in chunks so memory stays bounded for large k.
+    REML: Σw²r² − tr P and tr(PP); ML: Σw²r² − Σw and Σw² (w = 1/(v + τ²), r = y − μ).
     """
-    out = np.empty(grid.size)
-    chunk = max(1, 2_000_000 // y.size)
-    for start in range(0, grid.size, chunk):
-        w = 1.0 / (v + grid[start : start + chunk, None])
-        total = w.sum(axis=1)
-        r = y - (w * y).sum(axis=1)[:, None] / total[:, None]
-        fitted = (w * w * r * r).sum(axis=1)
-        if reml:
-            others = total[:, None] - w
-            rows = np.arange(w.shape[0])
-            largest = w.argmax(axis=1)
-            kept = w[rows, largest]
-            w[rows, largest] = 0.0
-            others[rows, largest] = w.sum(axis=1)
-            w[rows, largest] = kept
-            penalty = (w * others).sum(axis=1) / total
-        else:
-            penalty = total
-        out[start : start + chunk] = fitted - penalty
-    return out
+    w_top = 1.0 / (studies.v_top + tau2)
+    w = 1.0 / (studies.v_rest + tau2)
+    sum_rest = w.sum()
+    sum_sq_rest = w @ w
+    mean = (w_top * studies.y_top + w @ studies.y_rest) / (w_top + sum_rest)
+    wr = w * (studies.y_rest - mean)
+    fitted = (w_top * (studies.y_top - mean)) ** 2 + wr @ wr
+    if reml:
+        score = fitted - _trace_p(w_top, sum_rest, sum_sq_rest)
+        information = _trace_pp(w_top, sum_rest, sum_sq_rest, (w * w) @ w)
+    else:
+        score = fitted - (w_top + sum_rest)
+        information = w_top * w_top + sum_sq_rest
+    return float(score), float(information)
+
+
+def _score_times_two(studies: _Studies, tau2: float, reml: bool) -> float:
+    """Twice the (restricted) log-likelihood score in τ²."""
+    return _score_and_information(studies, tau2, reml)[0]
+
+
+class _GridScores(NamedTuple):
+    """Twice the score at several τ², with bounds on its two terms that rounding cannot breach."""
+
+    scores: np.ndarray  # as _score_times_two gives them, to the sign at least
+    fitted_low: np.ndarray  # Σw²r² = y'PPy lies in [fitted_low, fitted_high]
+    fitted_high: np.ndarray
+    penalty_low: np.ndarray  # tr P (REML) or Σw (ML) in [penalty_low, penalty_high]
+    penalty_high: np.ndarray
+
+
+def _scores_on_grid(studies: _Studies, taus: np.ndarray, reml: bool) -> _GridScores:
+    """:func:`_score_times_two` at every τ² of ``taus`` at once, to the sign at least.
+
+    One row of weights per τ² (in chunks, so memory stays bounded for large k). With
+    d = y − y_top and δ = μ − y_top, the score needs only Σw, Σwd, Σw², Σw²d and Σw²d² over the
+    other studies: five matrix-vector products over W and W∘W, where the scalar form's dozen
+    elementwise passes would each allocate a matrix. The fitted term is then expanded,
+    Σw²r² = (w_top·δ)² + Σw²d² − 2δΣw²d + δ²Σw², which can cancel; so where a score is within
+    the bound on its rounding error of 0 (its sign unsure), the exact scalar form replaces it.
+    """
+    d = studies.y_rest - studies.y_top
+    d_squared = d * d
+    ones = np.ones(d.size)
+    sum_w, sum_wd, sum_w2, sum_w2d, sum_w2d2 = np.empty((5, taus.size))
+    chunk = max(1, 2_000_000 // d.size)
+    for start in range(0, taus.size, chunk):
+        rows = slice(start, start + chunk)
+        w = np.add.outer(taus[rows], studies.v_rest)
+        # In place: a second matrix of this size would cost more (fresh pages) than the arithmetic.
+        np.divide(1.0, w, out=w)
+        sum_w[rows], sum_wd[rows] = w @ ones, w @ d
+        np.multiply(w, w, out=w)
+        sum_w2[rows], sum_w2d[rows], sum_w2d2[rows] = w @ ones, w @ d, w @ d_squared
+    w_top = 1.0 / (studies.v_top + taus)
+    total = w_top + sum_w
+    delta = sum_wd / total
+    fitted = (w_top * delta) ** 2 + sum_w2d2 - 2.0 * delta * sum_w2d + delta * delta * sum_w2
+    penalty = _trace_p(w_top, sum_w, sum_w2) if reml else total
+    # Each sum errs by at most about k·ε times the sum of its terms' moduli. With |d| ≤ max|d|
+    # and |δ| ≤ max|d|·Σw/Σ, the error of the fitted term (δ's own included) is then at most
+    # about 12·k·ε·max|d|²·(Σw² + (w_top·Σw/Σ)²), and the penalty's at most 4·k·ε times itself.
+    d_max = float(np.abs(d).max())
+    unit_error = 16.0 * (d.size + 10) * _EPS
+    fitted_error = unit_error * d_max * d_max * (sum_w2 + (w_top * sum_w / total) ** 2)
+    penalty_error = unit_error * penalty
+    scores = fitted - penalty
+    for i in np.flatnonzero(np.abs(scores) <= fitted_error + penalty_error):
+        scores[i] = _score_times_two(studies, float(taus[i]), reml)
+    return _GridScores(
+        scores,
+        fitted - fitted_error,
+        fitted + fitted_error,
+        penalty - penalty_error,
+        penalty + penalty_error,
+    )
+
+
+# _positive_scores first takes the score at every this many grid points (and around the root).
+_GRID_BLOCK = 8
+
+
+def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool, root: float) -> np.ndarray:
+    """Whether the score is positive at each τ² of the increasing ``grid``, computed sparingly.
+
+    Both of the score's terms fall as τ² grows (dP/dτ² = −PP with P positive semi-definite, so
+    y'PPy falls at the rate 2y'PPPy and tr P at tr(PP); so does Σw, for ML). On [a, b] the score
+    therefore lies between Σw²r²(b) − tr P(a) and Σw²r²(a) − tr P(b), and where those bounds
+    (rounding included) have one sign, so has the score at every grid point in between. So the
+    score is computed at the ends of blocks of ``_GRID_BLOCK`` cells and throughout the blocks
+    around ``root`` (scoring's answer, where its sign is expected to change); any other block
+    the bounds do not settle is filled in afterwards. Every sign not computed is proven, so the
+    result is that of computing the score at every point.
+    """
+    # Block b runs from grid point ends[b] to ends[b + 1]; block[i] is the one point i starts or
+    # lies inside (the last point ends the last block).
+    ends = np.r_[np.arange(0, grid.size - 1, _GRID_BLOCK), grid.size - 1]
+    block = np.repeat(np.arange(ends.size - 1), np.diff(ends))
+    computed = np.zeros(grid.size, dtype=bool)
+    computed[ends] = True
+    root_block = int(np.searchsorted(grid[ends], root)) - 1
+    computed[ends[max(root_block - 1, 0)] : ends[min(root_block + 2, ends.size - 1)]] = True
+    first_pass = np.flatnonzero(computed)
+    first = _scores_on_grid(studies, grid[first_pass], reml)
+    positive = np.zeros(grid.size, dtype=bool)
+    positive[first_pass] = first.scores > 0
+    starts, stops = np.searchsorted(first_pass, ends[:-1]), np.searchsorted(first_pass, ends[1:])
+    surely_positive = first.fitted_low[stops] > first.penalty_high[starts]
+    surely_negative = first.fitted_high[starts] < first.penalty_low[stops]
+    positive[:-1] |= ~computed[:-1] & surely_positive[block]
+    unsettled = np.flatnonzero(~computed[:-1] & ~(surely_positive | surely_negative)[block])
+    if unsettled.size:
+        positive[unsettled] = _scores_on_grid(studies, grid[unsettled], reml).scores > 0
+    return positive
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,19 +281,18 @@ class _Tau2:
     iterations: int
 
 
-def _tau2_dl(y: np.ndarray, v: np.ndarray) -> _Tau2:
+def _tau2_dl(studies: _Studies) -> _Tau2:
     """DerSimonian-Laird: (Q − (k−1)) / (Σw − Σw²/Σw), truncated at 0."""
-    k = y.size
-    w = 1.0 / v
-    q = _generalised_q(y, v, 0.0)
-    return _Tau2(max(0.0, (q - (k - 1)) / _trace_p(w)), True, 0)
+    k = studies.y.size
+    q = _generalised_q(studies.y, studies.v, 0.0)
+    return _Tau2(max(0.0, (q - (k - 1)) / _fixed_effect_trace_p(studies)), True, 0)
 
 
-def _tau2_he(y: np.ndarray, v: np.ndarray) -> _Tau2:
+def _tau2_he(studies: _Studies) -> _Tau2:
     """Hedges (unweighted method of moments): Σ(y − ȳ)²/(k−1) − mean(v), truncated at 0."""
-    k = y.size
+    y, v = studies.y, studies.v
     ss = float(((y - y.mean()) ** 2).sum())
-    return _Tau2(max(0.0, ss / (k - 1) - float(v.mean())), True, 0)
+    return _Tau2(max(0.0, ss / (y.size - 1) - float(v.mean())), True, 0)
 
 
 def _bracket_above(func, start: float) -> float:
@@ -181,29 +305,29 @@ def _bracket_above(func, start: float) -> float:
     raise MetaAnalysisError("could not bracket tau2")  # pragma: no cover - needs inf data
 
 
-def _tau2_pm(y: np.ndarray, v: np.ndarray) -> _Tau2:
+def _tau2_pm(studies: _Studies) -> _Tau2:
     """Paule-Mandel: the τ² ≥ 0 at which the generalised Q equals k − 1 (0 if Q(0) < k − 1)."""
-    k = y.size
+    y, v = studies.y, studies.v
 
     def excess(tau2: float) -> float:
-        return _generalised_q(y, v, tau2) - (k - 1)
+        return _generalised_q(y, v, tau2) - (y.size - 1)
 
     if excess(0.0) <= 0:
         return _Tau2(0.0, True, 0)
-    hi = _bracket_above(excess, _tau2_dl(y, v).tau2)
+    hi = _bracket_above(excess, _tau2_dl(studies).tau2)
     root, info = optimize.brentq(
         excess, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000, full_output=True
     )
     return _Tau2(float(root), bool(info.converged), int(info.iterations))
 
 
-def _tau2_likelihood(y: np.ndarray, v: np.ndarray, *, reml: bool, max_iter: int) -> _Tau2:
+def _tau2_likelihood(studies: _Studies, *, reml: bool, max_iter: int) -> _Tau2:
     """REML or ML τ²: metafor's Fisher scoring, then a check that no better maximum exists."""
-    found = _fisher_scoring(y, v, reml=reml, max_iter=max_iter)
-    return _best_maximum(y, v, found, reml=reml)
+    found = _fisher_scoring(studies, reml=reml, max_iter=max_iter)
+    return _best_maximum(studies, found, reml=reml)
 
 
-def _fisher_scoring(y: np.ndarray, v: np.ndarray, *, reml: bool, max_iter: int) -> _Tau2:
+def _fisher_scoring(studies: _Studies, *, reml: bool, max_iter: int) -> _Tau2:
     """Fisher scoring from the Hedges estimate, as metafor's ``rma.uni`` does.
 
     Step: Δ = score/information; REML: (Σw²r² − tr P)/tr(PP), ML: (Σw²r² − Σw)/Σw².
@@ -213,42 +337,39 @@ def _fisher_scoring(y: np.ndarray, v: np.ndarray, *, reml: bool, max_iter: int) 
     above τ² = 1). If scoring does not converge in ``max_iter`` steps, the score's root is
     bracketed and found by Brent's method instead, so a usable estimate always comes back.
     """
-    tau2 = _tau2_he(y, v).tau2
+    tau2 = _tau2_he(studies).tau2
     for iteration in range(1, max_iter + 1):
-        w = 1.0 / (v + tau2)
-        info = _trace_pp(w) if reml else float((w * w).sum())
-        step = _score_times_two(y, v, tau2, reml) / info
+        score, information = _score_and_information(studies, tau2, reml)
+        step = score / information
         if not math.isfinite(step):
             break
         if tau2 + step < 0:
-            if tau2 == 0 or _score_times_two(y, v, 0.0, reml) <= 0:
+            if tau2 == 0 or _score_times_two(studies, 0.0, reml) <= 0:
                 return _Tau2(0.0, True, iteration)
             while tau2 + step < 0:
                 step /= 2.0
         tau2 += step
         if abs(step) < TAU2_TOL * max(1.0, tau2):
             return _Tau2(tau2, True, iteration)
-    return _likelihood_root(y, v, reml=reml, start=tau2, iterations=max_iter)
+    return _likelihood_root(studies, reml=reml, start=tau2, iterations=max_iter)
 
 
-def _log_likelihood(y: np.ndarray, v: np.ndarray, tau2: float, reml: bool) -> float:
+def _log_likelihood(studies: _Studies, tau2: float, reml: bool) -> float:
     """(Restricted) log-likelihood of the random-effects model, up to a constant."""
-    total = v + tau2
+    total = studies.v + tau2
     w = 1.0 / total
-    r = y - _weighted_mean(y, w)
+    r = studies.y - _weighted_mean(studies.y, w)
     ll = -0.5 * float(np.log(total).sum()) - 0.5 * float((w * r * r).sum())
     if reml:
         ll -= 0.5 * math.log(float(w.sum()))
     return ll
 
 
-def _likelihood_root(
-    y: np.ndarray, v: np.ndarray, *, reml: bool, start: float, iterations: int
-) -> _Tau2:
+def _likelihood_root(studies: _Studies, *, reml: bool, start: float, iterations: int) -> _Tau2:
     """Fallback for REML/ML: bracket the score's root on [0, ∞) and solve it with Brent."""
 
     def score(tau2: float) -> float:
-        return _score_times_two(y, v, tau2, reml)
+        return _score_times_two(studies, tau2, reml)
 
     if score(0.0) <= 0:
         return _Tau2(0.0, True, iterations)
@@ -260,7 +381,12 @@ def _likelihood_root(
     return _Tau2(float(root), bool(info.converged), iterations + int(info.iterations))
 
 
-def _best_maximum(y: np.ndarray, v: np.ndarray, found: _Tau2, *, reml: bool) -> _Tau2:
+# Where the interior points of _best_maximum's log grid sit between its ends, as powers of
+# their ratio (np.geomspace would compute the same 96 points at ten times the cost).
+_GRID_EXPONENTS = np.linspace(0.0, 1.0, 96)
+
+
+def _best_maximum(studies: _Studies, found: _Tau2, *, reml: bool) -> _Tau2:
     """Replace the scoring answer by another local maximum only if its likelihood is higher.
 
     The (restricted) likelihood in τ² is usually unimodal, and then this returns ``found``
@@ -273,24 +399,30 @@ def _best_maximum(y: np.ndarray, v: np.ndarray, found: _Tau2, *, reml: bool) -> 
     """
 
     def score(tau2: float) -> float:
-        return _score_times_two(y, v, tau2, reml)
+        return _score_times_two(studies, tau2, reml)
 
-    candidates = []
-    if score(0.0) <= 0:
-        candidates.append(0.0)
     # Beyond a few times the total spread plus the largest variance the weights are nearly equal
     # and the likelihood has its single homoscedastic mode, so the grid need not go further.
-    top = 4.0 * (float(((y - y.mean()) ** 2).sum()) + float(v.max()))
-    grid = np.concatenate(([0.0], np.geomspace(1e-3 * float(v.min()), top, 96)))
-    scores = _scores_on_grid(y, v, grid, reml).tolist()
-    for lo, hi, s_lo, s_hi in zip(grid[:-1], grid[1:], scores[:-1], scores[1:], strict=True):
+    y = studies.y
+    top = 4.0 * (float(((y - y.mean()) ** 2).sum()) + float(studies.v.max()))
+    low = 1e-3 * studies.v_top
+    grid = np.concatenate(([0.0], low * (top / low) ** _GRID_EXPONENTS))
+    positive = _positive_scores(studies, grid, reml, found.tau2)
+    # grid[0] is 0; it is a candidate unless it is scoring's own answer already.
+    candidates = [0.0] if not positive[0] and found.tau2 != 0 else []
+    for cell in np.flatnonzero(positive[:-1] & ~positive[1:]):
+        lo, hi = float(grid[cell]), float(grid[cell + 1])
         # Scoring's own answer is a root in its cell already: refining it again changes nothing.
-        if s_lo > 0 >= s_hi and not lo <= found.tau2 <= hi:
+        # Otherwise the grid's signs are right, but brentq needs the scalar score's own, which
+        # can differ at rounding level; such a cell has no maximum worth refining.
+        if not lo <= found.tau2 <= hi and score(lo) > 0 >= score(hi):
             candidates.append(float(optimize.brentq(score, lo, hi, xtol=1e-300, rtol=4 * _EPS)))
-    best_ll = _log_likelihood(y, v, found.tau2, reml)
+    if not candidates:
+        return found
+    best_ll = _log_likelihood(studies, found.tau2, reml)
     best = found
     for tau2 in candidates:
-        ll = _log_likelihood(y, v, tau2, reml)
+        ll = _log_likelihood(studies, tau2, reml)
         # Same maximum found twice differs only by rounding; demand a real improvement.
         if ll > best_ll + 1e-9 * max(1.0, abs(best_ll)):
             best, best_ll = _Tau2(tau2, True, found.iterations), ll
@@ -306,22 +438,28 @@ def estimate_tau2(
 ) -> tuple[float, bool, int]:
     """Between-study variance τ² by the named estimator: (τ², converged, iterations)."""
     y, v = _validated(yi, vi)
-    method = _method(method)
+    return _estimate_tau2(y, v, _method(method), max_iter)
+
+
+def _estimate_tau2(
+    y: np.ndarray, v: np.ndarray, method: str, max_iter: int
+) -> tuple[float, bool, int]:
+    """:func:`estimate_tau2` on data already validated (pool() has done so)."""
     if y.size < 2 or method == "FE":
         return 0.0, True, 0
     # Centre (as metafor does) and rescale so that max weight ≤ 1: y' = (y − ȳ)/√c, v' = v/c,
     # τ²' = τ²/c. Every estimator here is location- and scale-equivariant, so nothing changes
     # but the floating-point range.
     c = min(1.0, float(v.min()))
-    ys, vs = (y - y.mean()) / math.sqrt(c), v / c
+    studies = _Studies.of((y - y.mean()) / math.sqrt(c), v / c)
     if method == "DL":
-        result = _tau2_dl(ys, vs)
+        result = _tau2_dl(studies)
     elif method == "HE":
-        result = _tau2_he(ys, vs)
+        result = _tau2_he(studies)
     elif method == "PM":
-        result = _tau2_pm(ys, vs)
+        result = _tau2_pm(studies)
     else:
-        result = _tau2_likelihood(ys, vs, reml=method == "REML", max_iter=max_iter)
+        result = _tau2_likelihood(studies, reml=method == "REML", max_iter=max_iter)
     return result.tau2 * c, result.converged, result.iterations
 
 
@@ -338,9 +476,9 @@ def _validated(yi: npt.ArrayLike, vi: npt.ArrayLike) -> tuple[np.ndarray, np.nda
         raise MetaAnalysisError("effects and variances must be numbers") from None
     if y.size != v.size:
         raise MetaAnalysisError("yi and vi must have the same length")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
+    if not (np.isfinite(y).all() and np.isfinite(v).all()):
         raise MetaAnalysisError("effects and variances must be finite")
-    if np.any(v <= 0):
+    if (v <= 0).any():
         raise MetaAnalysisError("every variance must be greater than 0")
     return y, v
 
@@ -421,7 +559,7 @@ def pool(
             iterations=0,
         )
 
-    tau2, converged, iterations = estimate_tau2(y, v, method, max_iter=max_iter)
+    tau2, converged, iterations = _estimate_tau2(y, v, method, max_iter)
     w_star = 1.0 / (v + tau2)
     estimate = _weighted_mean(y, w_star)
     se = math.sqrt(1.0 / float(w_star.sum()))
@@ -437,7 +575,6 @@ def pool(
     pi_half = crit * math.sqrt(se * se + tau2)
 
     # Heterogeneity from the fixed-effect weights.
-    w = 1.0 / v
     q = _generalised_q(y, v, 0.0)
     q_df = k - 1
     q_p = float(special.chdtrc(q_df, q))
@@ -445,7 +582,7 @@ def pool(
         i2 = 100.0 * max(0.0, (q - q_df) / q) if q > 0 else 0.0
         h2 = q / q_df
     else:
-        typical_v = q_df / _trace_p(w)
+        typical_v = q_df / _fixed_effect_trace_p(_Studies.of(y, v))
         i2 = 100.0 * tau2 / (tau2 + typical_v)
         h2 = (tau2 + typical_v) / typical_v
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.stats.meta_analysis import combine_effects
 
 from evidence.stats.effect_sizes import from_means
@@ -543,11 +543,48 @@ def test_composite_accepts_a_full_correlation_matrix():
 )
 def test_the_vectorised_score_scan_matches_the_score_at_every_grid_point(data, reml):
     # The search for other likelihood maxima scans the score on a grid in one array operation.
-    from evidence.stats.meta import _score_times_two, _scores_on_grid
+    from evidence.stats.meta import _score_times_two, _scores_on_grid, _Studies
 
-    y, v = (np.array(col) for col in zip(*data, strict=True))
+    studies = _Studies.of(*(np.array(col) for col in zip(*data, strict=True)))
     grid = np.concatenate(([0.0], np.geomspace(1e-5, 10.0, 30)))
-    expected = [_score_times_two(y, v, float(t), reml) for t in grid]
+    expected = [_score_times_two(studies, float(t), reml) for t in grid]
     np.testing.assert_allclose(
-        _scores_on_grid(y, v, grid, reml), expected, rtol=1e-9, atol=1e-9 * max(map(abs, expected))
+        _scores_on_grid(studies, grid, reml).scores,
+        expected,
+        rtol=1e-9,
+        atol=1e-9 * max(map(abs, expected)),
     )
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_the_score_scan_takes_the_exact_score_where_its_expanded_sums_leave_the_sign_unsure(reml):
+    # The scan expands Σw²(y − μ)² into sums that can cancel; at the score's own root its value
+    # is rounding noise, so there it must fall back to the scalar form and agree with it exactly.
+    from evidence.stats.meta import _score_times_two, _scores_on_grid, _Studies
+
+    yi, vi = _bcg_log_rr()
+    studies = _Studies.of(yi - yi.mean(), vi)
+    root = optimize.brentq(
+        lambda tau2: _score_times_two(studies, tau2, reml), 0.01, 10.0, xtol=1e-300, rtol=1e-15
+    )
+    grid = np.array([0.0, 0.5 * root, root, 2.0 * root])
+    scores = _scores_on_grid(studies, grid, reml).scores
+    assert scores[2] == _score_times_two(studies, root, reml)
+    assert scores[1] > 0 > scores[3]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(st.tuples(st.floats(-2, 2), st.floats(1e-4, 1.0)), min_size=2, max_size=40),
+    st.booleans(),
+    st.floats(0.0, 20.0),
+)
+def test_the_sparing_score_scan_finds_the_signs_of_the_full_scan(data, reml, root):
+    # It skips grid points whose sign bounds prove; where it guesses the root is only decides
+    # which points it computes first, never the answer.
+    from evidence.stats.meta import _positive_scores, _scores_on_grid, _Studies
+
+    studies = _Studies.of(*(np.array(col) for col in zip(*data, strict=True)))
+    grid = np.concatenate(([0.0], np.geomspace(1e-5, 10.0, 96)))
+    full = _scores_on_grid(studies, grid, reml).scores > 0
+    np.testing.assert_array_equal(_positive_scores(studies, grid, reml, root), full)
