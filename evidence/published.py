@@ -1,8 +1,9 @@
-"""The published evidence a recompute reads, as numpy columns, in three queries whatever the size.
+"""The published evidence a recompute reads, as numpy columns, in three reads whatever the size.
 
 A recompute rates hundreds of units (element × outcome domain × population) holding thousands of
 studies each. Python objects per study and scope made that 45 times slower than reading the rows;
-here the database groups each study's effects per scope, and the rest is array arithmetic.
+here each read hands over its rows as numbers in one packed value (see ``_columns``), and grouping
+effects per study and scope, composites and tiers are array arithmetic.
 
 Scopes (EVIDENCE.md §2): the whole sample over all outcomes (``OVERALL``), the whole sample per
 outcome domain, and each student population with subgroup effects. A subgroup effect labelled
@@ -200,8 +201,7 @@ def _check_codes(codes: np.ndarray, column: str) -> None:
 def published_evidence_load(element_ids: Sequence[int] | None = None) -> PublishedEvidence:
     """Read the published studies (of these elements, or all) with their effects and tags."""
     status = ReviewStatus.PUBLISHED.value
-    where = where_tag = ""
-    where_effect = ""
+    where = where_effect = where_tag = ""
     if element_ids is not None:
         ids = ",".join(str(int(pk)) for pk in element_ids) or "NULL"
         where = "AND s.id " + _IN_ELEMENTS.format(ids=ids)
