@@ -30,7 +30,7 @@ from .constants import JobState
 from .models import DirtyElement, EvidenceHistory, EvidenceSummary, RecomputeJob
 from .published import REASON_HASH, PublishedEvidence, Unit, published_evidence_load
 from .selectors import EVIDENCE_VERSION_KEY
-from .stats.meta import PooledResult, pool
+from .stats.meta import PooledResult, pool_many
 
 logger = logging.getLogger(__name__)
 
@@ -68,19 +68,30 @@ def _label(authors: list, year: int, venue: str) -> str:
     return f"{names[0]} et al. ({year})"
 
 
-def _pool(evidence: PublishedEvidence, rows: np.ndarray) -> tuple[PooledResult | None, np.ndarray]:
-    """Pool one composite effect per primary study (syntheses are shown, never pooled)."""
+def _poolable(evidence: PublishedEvidence, rows: np.ndarray) -> np.ndarray:
+    """The rows with one composite effect per primary study (syntheses are shown, never pooled)."""
     studies = evidence.row_study[rows]
-    usable = rows[~evidence.synthesis[studies] & ~np.isnan(evidence.v[rows])]
-    if not usable.size:
-        return None, usable
-    result = pool(
-        evidence.g[usable],
-        evidence.v[usable],
+    return rows[~evidence.synthesis[studies] & ~np.isnan(evidence.v[rows])]
+
+
+def _pool(evidence: PublishedEvidence, rows: np.ndarray) -> PooledResult | None:
+    """Pool the poolable rows among ``rows``."""
+    return _pool_all(evidence, [rows])[0][0]
+
+
+def _pool_all(
+    evidence: PublishedEvidence, row_sets: list[np.ndarray]
+) -> tuple[list[PooledResult | None], list[np.ndarray]]:
+    """Pool each set of rows (its poolable rows), all in one call: pooling's cost is mostly fixed
+    per call, so a recompute's hundreds of poolings together cost little more than one.
+    Returns the results and the rows each pooled."""
+    usable = [_poolable(evidence, rows) for rows in row_sets]
+    results = pool_many(
+        [(evidence.g[rows], evidence.v[rows]) for rows in usable],
         method=settings.EVIDENCE_TAU2_METHOD,
         ci_method=settings.EVIDENCE_CI_METHOD,
     )
-    return result, usable
+    return results, usable
 
 
 def _forest(
@@ -151,12 +162,17 @@ def _label_forests(summaries: Iterable[EvidenceSummary]) -> None:
 
 
 def _summary(
-    evidence: PublishedEvidence, unit: Unit, population_label: str, now
+    evidence: PublishedEvidence,
+    unit: Unit,
+    pooled: PooledResult | None,
+    pooled_rows: np.ndarray,
+    population_label: str,
+    now,
 ) -> EvidenceSummary:
-    pooled, pooled_rows = _pool(evidence, unit.rows)
+    """The unit's summary, given its pooled effect (``pooled_rows`` being the rows pooled)."""
     decision = rules.rate_study_set(
         evidence.study_set(unit.rows),
-        pool_studies=lambda mask: _pool(evidence, unit.rows[mask])[0],
+        pool_studies=lambda mask: _pool(evidence, unit.rows[mask]),
         population_label=population_label,
     )
     summary = EvidenceSummary(
@@ -179,13 +195,17 @@ def _summary(
 
 
 def _summaries_for(
-    evidence: PublishedEvidence, element_id: int, populations: dict[int, str], now
-) -> list[EvidenceSummary]:
-    """The element's overall summary, one per outcome domain, one per population with subgroup effects."""
-    return [
-        _summary(evidence, unit, populations[unit.scope[1]] if unit.scope[1] else "", now)
-        for unit in evidence.units(element_id)
-    ]
+    evidence: PublishedEvidence, element_ids: Iterable[int], populations: dict[int, str], now
+) -> dict[int, list[EvidenceSummary]]:
+    """Each element's overall summary, one per outcome domain, one per population with subgroup
+    effects; every unit of every element is pooled in one call."""
+    units = [unit for element_id in element_ids for unit in evidence.units(element_id)]
+    pooled, pooled_rows = _pool_all(evidence, [unit.rows for unit in units])
+    summaries: dict[int, list[EvidenceSummary]] = {element_id: [] for element_id in element_ids}
+    for unit, result, rows in zip(units, pooled, pooled_rows, strict=True):
+        label = populations[unit.scope[1]] if unit.scope[1] else ""
+        summaries[unit.element_id].append(_summary(evidence, unit, result, rows, label, now))
+    return summaries
 
 
 def _changed(old: EvidenceSummary | None, new: EvidenceSummary) -> bool:
@@ -289,7 +309,7 @@ def element_evidence_recompute(*, element_id: int) -> EvidenceSummary:
     """Recompute one element's summaries from published data and store them; returns the overall one."""
     evidence = published_evidence_load([element_id])
     populations = dict(Population.objects.values_list("id", "label"))
-    summaries = _summaries_for(evidence, element_id, populations, timezone.now())
+    summaries = _summaries_for(evidence, [element_id], populations, timezone.now())[element_id]
     _label_forests(summaries)
     _store(element_id, summaries)
     return summaries[0]
@@ -327,7 +347,7 @@ def evidence_recompute_all(
         started = timezone.now()
         evidence = published_evidence_load()
         populations = dict(Population.objects.values_list("id", "label"))
-        computed = {e.pk: _summaries_for(evidence, e.pk, populations, started) for e in elements}
+        computed = _summaries_for(evidence, [e.pk for e in elements], populations, started)
         _label_forests(s for summaries in computed.values() for s in summaries)
         # Most elements come out as stored: find them in one query and leave them alone (an
         # element that changes meanwhile is only newer; _store checks again under its lock).

@@ -77,32 +77,67 @@ class PooledResult:
 
 
 class _Studies(NamedTuple):
-    """Effects and variances, with the most precise study also held apart from the others.
+    """Several poolings' studies, one group per row, with each group's most precise study apart.
 
-    That study has the largest weight 1/(v + τ²) at every τ² (w falls as v grows), and a sum
-    over "every study but one" cancels badly only when the one left out is the largest. Holding
-    it apart once lets all such sums be taken directly, as sums over ``y_rest``/``v_rest``.
-    (A NamedTuple: one is built per pooling, and a frozen dataclass's __init__ costs ~8 µs.)
+    Every estimator works on all groups at once, as row-wise sums, so that its fixed numpy cost
+    is paid once per batch of groups rather than once per pooling; a single pooling is a batch
+    of one. Rows shorter than the widest are padded with y = 0 and v = ∞, whose weight
+    1/(v + τ²) is exactly 0, so weighted sums need no mask; the few unweighted ones use ``real``.
+
+    The most precise study has the largest weight 1/(v + τ²) at every τ² (w falls as v grows),
+    and a sum over "every study but one" cancels badly only when the one left out is the
+    largest. Holding it apart once lets all such sums be taken directly over ``y_rest``/``v_rest``.
     """
 
-    y: np.ndarray
+    y: np.ndarray  # (groups, width)
     v: np.ndarray
-    y_top: float
-    v_top: float
-    y_rest: np.ndarray
+    real: np.ndarray  # which entries are studies rather than padding
+    k: np.ndarray  # studies per group, at least 2
+    y_top: np.ndarray  # (groups,)
+    v_top: np.ndarray
+    y_rest: np.ndarray  # (groups, width − 1)
     v_rest: np.ndarray
+    real_rest: np.ndarray
 
     @classmethod
-    def of(cls, y: np.ndarray, v: np.ndarray) -> _Studies:
-        top = int(np.argmin(v))
+    def of(cls, y: np.ndarray, v: np.ndarray, k: np.ndarray | None = None) -> _Studies:
+        """From padded rows (or, without ``k``, from one group's 1-d effects and variances)."""
+        if k is None:
+            y, v, k = y[np.newaxis], v[np.newaxis], np.array([y.size])
+        groups = np.arange(k.size)
+        top = np.argmin(v, axis=1)  # padding is ∞, never the minimum
+        rest = np.ones(v.shape, dtype=bool)
+        rest[groups, top] = False
+        real = np.arange(v.shape[1]) < k[:, np.newaxis]
+        rest_shape = (k.size, v.shape[1] - 1)
         return cls(
             y=y,
             v=v,
-            y_top=float(y[top]),
-            v_top=float(v[top]),
-            y_rest=np.concatenate((y[:top], y[top + 1 :])),
-            v_rest=np.concatenate((v[:top], v[top + 1 :])),
+            real=real,
+            k=k,
+            y_top=y[groups, top],
+            v_top=v[groups, top],
+            y_rest=y[rest].reshape(rest_shape),
+            v_rest=v[rest].reshape(rest_shape),
+            real_rest=real[rest].reshape(rest_shape),
         )
+
+    def subset(self, groups: np.ndarray) -> _Studies:
+        """These groups only (in the order given), trimmed to their widest."""
+        k = self.k[groups]
+        width = int(k.max())
+        return _Studies.of(self.y[groups, :width], self.v[groups, :width], k)
+
+
+def _padded(ys: Sequence[np.ndarray], vs: Sequence[np.ndarray]) -> _Studies:
+    """Groups of effects and variances as one padded batch."""
+    k = np.array([y.size for y in ys])
+    real = np.arange(k.max()) < k[:, np.newaxis]
+    y = np.zeros(real.shape)
+    v = np.full(real.shape, np.inf)
+    y[real] = np.concatenate(ys)  # a boolean mask fills row by row, i.e. group by group
+    v[real] = np.concatenate(vs)
+    return _Studies.of(y, v, k)
 
 
 def _trace_p(w_top, sum_rest, sum_sq_rest):
@@ -131,47 +166,55 @@ def _trace_pp(w_top, sum_rest, sum_sq_rest, sum_cube_rest):
     return (top_term + rest_terms) / (total * total)
 
 
-def _weighted_mean(y: np.ndarray, w: np.ndarray) -> float:
-    return float((w @ y) / w.sum())
+def _column(values: np.ndarray) -> np.ndarray:
+    """One value per group, shaped to broadcast along the group's row."""
+    return values[:, np.newaxis]
 
 
-def _generalised_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
-    """Σw*(y − μ*)² at a given τ²; Paule-Mandel sets this to k − 1."""
-    w = 1.0 / (v + tau2)
-    r = y - _weighted_mean(y, w)
-    return float(w @ (r * r))
+def _weighted_mean(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return (w * y).sum(axis=1) / w.sum(axis=1)
 
 
-def _fixed_effect_trace_p(studies: _Studies) -> float:
+def _generalised_q(studies: _Studies, tau2: np.ndarray) -> np.ndarray:
+    """Σw*(y − μ*)² at a given τ² per group; Paule-Mandel sets this to k − 1."""
+    w = 1.0 / (studies.v + _column(tau2))
+    r = studies.y - _column(_weighted_mean(studies.y, w))
+    return (w * r * r).sum(axis=1)
+
+
+def _fixed_effect_trace_p(studies: _Studies) -> np.ndarray:
     """tr(P) at τ² = 0, i.e. Σw − Σw²/Σw with w = 1/v."""
     w = 1.0 / studies.v_rest
-    return float(_trace_p(1.0 / studies.v_top, w.sum(), w @ w))
+    return _trace_p(1.0 / studies.v_top, w.sum(axis=1), (w * w).sum(axis=1))
 
 
-def _score_and_information(studies: _Studies, tau2: float, reml: bool) -> tuple[float, float]:
+def _score_and_information(
+    studies: _Studies, tau2: np.ndarray, reml: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Twice the (restricted) log-likelihood score in τ² and twice the Fisher information.
 
     REML: Σw²r² − tr P and tr(PP); ML: Σw²r² − Σw and Σw² (w = 1/(v + τ²), r = y − μ).
     """
     w_top = 1.0 / (studies.v_top + tau2)
-    w = 1.0 / (studies.v_rest + tau2)
-    sum_rest = w.sum()
-    sum_sq_rest = w @ w
-    mean = (w_top * studies.y_top + w @ studies.y_rest) / (w_top + sum_rest)
-    wr = w * (studies.y_rest - mean)
-    fitted = (w_top * (studies.y_top - mean)) ** 2 + wr @ wr
+    w = 1.0 / (studies.v_rest + _column(tau2))
+    sum_rest = w.sum(axis=1)
+    w_sq = w * w
+    sum_sq_rest = w_sq.sum(axis=1)
+    mean = (w_top * studies.y_top + (w * studies.y_rest).sum(axis=1)) / (w_top + sum_rest)
+    wr = w * (studies.y_rest - _column(mean))
+    fitted = (w_top * (studies.y_top - mean)) ** 2 + (wr * wr).sum(axis=1)
     if reml:
         score = fitted - _trace_p(w_top, sum_rest, sum_sq_rest)
-        information = _trace_pp(w_top, sum_rest, sum_sq_rest, (w * w) @ w)
+        information = _trace_pp(w_top, sum_rest, sum_sq_rest, (w_sq * w).sum(axis=1))
     else:
         score = fitted - (w_top + sum_rest)
         information = w_top * w_top + sum_sq_rest
-    return float(score), float(information)
+    return score, information
 
 
 def _score_times_two(studies: _Studies, tau2: float, reml: bool) -> float:
-    """Twice the (restricted) log-likelihood score in τ²."""
-    return _score_and_information(studies, tau2, reml)[0]
+    """Twice the (restricted) log-likelihood score in τ², for a batch of one group."""
+    return float(_score_and_information(studies, np.array([tau2]), reml)[0][0])
 
 
 class _GridScores(NamedTuple):
@@ -185,29 +228,34 @@ class _GridScores(NamedTuple):
 
 
 def _scores_on_grid(studies: _Studies, taus: np.ndarray, reml: bool) -> _GridScores:
-    """:func:`_score_times_two` at every τ² of ``taus`` at once, to the sign at least.
+    """:func:`_score_times_two` at every τ² of ``taus`` (one row per group) at once, to the sign.
 
-    One row of weights per τ² (in chunks, so memory stays bounded for large k). With
+    One row of weights per group and τ² (in chunks of τ², so memory stays bounded). With
     d = y − y_top and δ = μ − y_top, the score needs only Σw, Σwd, Σw², Σw²d and Σw²d² over the
-    other studies: five matrix-vector products over W and W∘W, where the scalar form's dozen
+    other studies: two matrix products per group, over W and W∘W, where the scalar form's dozen
     elementwise passes would each allocate a matrix. The fitted term is then expanded,
     Σw²r² = (w_top·δ)² + Σw²d² − 2δΣw²d + δ²Σw², which can cancel; so where a score is within
     the bound on its rounding error of 0 (its sign unsure), the exact scalar form replaces it.
     """
-    d = studies.y_rest - studies.y_top
-    d_squared = d * d
-    ones = np.ones(d.size)
-    sum_w, sum_wd, sum_w2, sum_w2d, sum_w2d2 = np.empty((5, taus.size))
+    d = studies.y_rest - _column(studies.y_top)
+    # The sums' right-hand sides, so each is a matrix product that runs in BLAS.
+    ones = studies.real_rest.astype(float)
+    by_w = np.stack((ones, d), axis=2)
+    by_w_sq = np.stack((ones, d, d * d), axis=2)
+    sums_w = np.empty((*taus.shape, 2))
+    sums_w_sq = np.empty((*taus.shape, 3))
     chunk = max(1, 2_000_000 // d.size)
-    for start in range(0, taus.size, chunk):
-        rows = slice(start, start + chunk)
-        w = np.add.outer(taus[rows], studies.v_rest)
+    for start in range(0, taus.shape[1], chunk):
+        cols = slice(start, start + chunk)
+        w = taus[:, cols, np.newaxis] + studies.v_rest[:, np.newaxis, :]
         # In place: a second matrix of this size would cost more (fresh pages) than the arithmetic.
         np.divide(1.0, w, out=w)
-        sum_w[rows], sum_wd[rows] = w @ ones, w @ d
+        np.matmul(w, by_w, out=sums_w[:, cols])
         np.multiply(w, w, out=w)
-        sum_w2[rows], sum_w2d[rows], sum_w2d2[rows] = w @ ones, w @ d, w @ d_squared
-    w_top = 1.0 / (studies.v_top + taus)
+        np.matmul(w, by_w_sq, out=sums_w_sq[:, cols])
+    sum_w, sum_wd = sums_w[..., 0], sums_w[..., 1]
+    sum_w2, sum_w2d, sum_w2d2 = sums_w_sq[..., 0], sums_w_sq[..., 1], sums_w_sq[..., 2]
+    w_top = 1.0 / (_column(studies.v_top) + taus)
     total = w_top + sum_w
     delta = sum_wd / total
     fitted = (w_top * delta) ** 2 + sum_w2d2 - 2.0 * delta * sum_w2d + delta * delta * sum_w2
@@ -215,13 +263,14 @@ def _scores_on_grid(studies: _Studies, taus: np.ndarray, reml: bool) -> _GridSco
     # Each sum errs by at most about k·ε times the sum of its terms' moduli. With |d| ≤ max|d|
     # and |δ| ≤ max|d|·Σw/Σ, the error of the fitted term (δ's own included) is then at most
     # about 12·k·ε·max|d|²·(Σw² + (w_top·Σw/Σ)²), and the penalty's at most 4·k·ε times itself.
-    d_max = float(np.abs(d).max())
-    unit_error = 16.0 * (d.size + 10) * _EPS
+    d_max = _column(np.abs(d).max(axis=1, where=studies.real_rest, initial=0.0))
+    unit_error = 16.0 * (_column(studies.k) + 9) * _EPS
     fitted_error = unit_error * d_max * d_max * (sum_w2 + (w_top * sum_w / total) ** 2)
     penalty_error = unit_error * penalty
     scores = fitted - penalty
-    for i in np.flatnonzero(np.abs(scores) <= fitted_error + penalty_error):
-        scores[i] = _score_times_two(studies, float(taus[i]), reml)
+    for group, i in zip(*np.nonzero(np.abs(scores) <= fitted_error + penalty_error), strict=True):
+        one = studies.subset(np.array([group]))
+        scores[group, i] = _score_times_two(one, float(taus[group, i]), reml)
     return _GridScores(
         scores,
         fitted - fitted_error,
@@ -231,12 +280,31 @@ def _scores_on_grid(studies: _Studies, taus: np.ndarray, reml: bool) -> _GridSco
     )
 
 
+def _grid_scores_at(
+    studies: _Studies, grid: np.ndarray, reml: bool, wanted: np.ndarray
+) -> tuple[np.ndarray, _GridScores]:
+    """:func:`_scores_on_grid` at the ``wanted`` points of each group's ``grid`` row only.
+
+    Rows want different numbers of points: each is padded by repeating its last wanted point
+    (or its first grid point), and the columns of the padded points are returned with them.
+    """
+    counts = wanted.sum(axis=1)
+    width = max(int(counts.max()), 1)
+    # A stable sort puts each row's wanted points first, in grid order.
+    columns = np.argsort(~wanted, axis=1, kind="stable")[:, :width]
+    last = columns[np.arange(columns.shape[0]), np.maximum(counts - 1, 0)]
+    columns = np.where(np.arange(width) < _column(counts), columns, _column(last))
+    return columns, _scores_on_grid(studies, np.take_along_axis(grid, columns, axis=1), reml)
+
+
 # _positive_scores first takes the score at every this many grid points (and around the root).
 _GRID_BLOCK = 8
 
 
-def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool, root: float) -> np.ndarray:
-    """Whether the score is positive at each τ² of the increasing ``grid``, computed sparingly.
+def _positive_scores(
+    studies: _Studies, grid: np.ndarray, reml: bool, root: np.ndarray
+) -> np.ndarray:
+    """Whether the score is positive at each τ² of each group's increasing ``grid`` row.
 
     Both of the score's terms fall as τ² grows (dP/dτ² = −PP with P positive semi-definite, so
     y'PPy falls at the rate 2y'PPPy and tr P at tr(PP); so does Σw, for ML). On [a, b] the score
@@ -247,52 +315,75 @@ def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool, root: floa
     the bounds do not settle is filled in afterwards. Every sign not computed is proven, so the
     result is that of computing the score at every point.
     """
+    groups, size = grid.shape
+    rows = _column(np.arange(groups))
     # Block b runs from grid point ends[b] to ends[b + 1]; block[i] is the one point i starts or
     # lies inside (the last point ends the last block).
-    ends = np.r_[np.arange(0, grid.size - 1, _GRID_BLOCK), grid.size - 1]
+    ends = np.r_[np.arange(0, size - 1, _GRID_BLOCK), size - 1]
     block = np.repeat(np.arange(ends.size - 1), np.diff(ends))
-    computed = np.zeros(grid.size, dtype=bool)
-    computed[ends] = True
-    root_block = int(np.searchsorted(grid[ends], root)) - 1
-    computed[ends[max(root_block - 1, 0)] : ends[min(root_block + 2, ends.size - 1)]] = True
-    first_pass = np.flatnonzero(computed)
-    first = _scores_on_grid(studies, grid[first_pass], reml)
-    positive = np.zeros(grid.size, dtype=bool)
-    positive[first_pass] = first.scores > 0
-    starts, stops = np.searchsorted(first_pass, ends[:-1]), np.searchsorted(first_pass, ends[1:])
-    surely_positive = first.fitted_low[stops] > first.penalty_high[starts]
-    surely_negative = first.fitted_high[starts] < first.penalty_low[stops]
-    positive[:-1] |= ~computed[:-1] & surely_positive[block]
-    unsettled = np.flatnonzero(~computed[:-1] & ~(surely_positive | surely_negative)[block])
-    if unsettled.size:
-        positive[unsettled] = _scores_on_grid(studies, grid[unsettled], reml).scores > 0
+    computed = np.zeros(grid.shape, dtype=bool)
+    computed[:, ends] = True
+    root_block = (grid[:, ends] < _column(root)).sum(axis=1) - 1
+    around_root_from = ends[np.maximum(root_block - 1, 0)]
+    around_root_to = ends[np.minimum(root_block + 2, ends.size - 1)]
+    point = np.arange(size)
+    computed |= (point >= _column(around_root_from)) & (point < _column(around_root_to))
+    columns, first = _grid_scores_at(studies, grid, reml, computed)
+    positive = np.zeros(grid.shape, dtype=bool)
+    positive[rows, columns] = first.scores > 0
+    # The bounds at every computed point (the others are never read).
+    fitted_low, fitted_high, penalty_low, penalty_high = np.zeros((4, *grid.shape))
+    fitted_low[rows, columns], fitted_high[rows, columns] = first.fitted_low, first.fitted_high
+    penalty_low[rows, columns], penalty_high[rows, columns] = first.penalty_low, first.penalty_high
+    surely_positive = fitted_low[:, ends[1:]] > penalty_high[:, ends[:-1]]
+    surely_negative = fitted_high[:, ends[:-1]] < penalty_low[:, ends[1:]]
+    positive[:, :-1] |= ~computed[:, :-1] & surely_positive[:, block]
+    unsettled = np.zeros(grid.shape, dtype=bool)
+    unsettled[:, :-1] = ~computed[:, :-1] & ~(surely_positive | surely_negative)[:, block]
+    unsure = np.flatnonzero(unsettled.any(axis=1))
+    if unsure.size:
+        columns, second = _grid_scores_at(
+            studies.subset(unsure), grid[unsure], reml, unsettled[unsure]
+        )
+        positive[_column(unsure), columns] = second.scores > 0
     return positive
 
 
 # ---------------------------------------------------------------------------------------------
-# τ² estimators (all on rescaled data, see module docstring)
+# τ² estimators (all on rescaled data, see module docstring), each for every group of a batch
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Tau2:
-    tau2: float
-    converged: bool
-    iterations: int
+class _Tau2(NamedTuple):
+    tau2: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+
+
+def _closed_form(tau2: np.ndarray) -> _Tau2:
+    return _Tau2(tau2, np.ones(tau2.size, dtype=bool), np.zeros(tau2.size, dtype=int))
 
 
 def _tau2_dl(studies: _Studies) -> _Tau2:
     """DerSimonian-Laird: (Q − (k−1)) / (Σw − Σw²/Σw), truncated at 0."""
-    k = studies.y.size
-    q = _generalised_q(studies.y, studies.v, 0.0)
-    return _Tau2(max(0.0, (q - (k - 1)) / _fixed_effect_trace_p(studies)), True, 0)
+    q = _generalised_q(studies, np.zeros(studies.k.size))
+    return _closed_form(np.maximum(0.0, (q - (studies.k - 1)) / _fixed_effect_trace_p(studies)))
+
+
+def _group_means(studies: _Studies) -> np.ndarray:
+    return studies.y.sum(axis=1) / studies.k  # padding is 0
+
+
+def _sum_of_squares(studies: _Studies) -> np.ndarray:
+    """Σ(y − ȳ)² over each group's studies."""
+    deviations = studies.y - _column(_group_means(studies))
+    return (deviations * deviations).sum(axis=1, where=studies.real)
 
 
 def _tau2_he(studies: _Studies) -> _Tau2:
     """Hedges (unweighted method of moments): Σ(y − ȳ)²/(k−1) − mean(v), truncated at 0."""
-    y, v = studies.y, studies.v
-    ss = float(((y - y.mean()) ** 2).sum())
-    return _Tau2(max(0.0, ss / (y.size - 1) - float(v.mean())), True, 0)
+    mean_v = studies.v.sum(axis=1, where=studies.real) / studies.k
+    return _closed_form(np.maximum(0.0, _sum_of_squares(studies) / (studies.k - 1) - mean_v))
 
 
 def _bracket_above(func, start: float) -> float:
@@ -307,18 +398,23 @@ def _bracket_above(func, start: float) -> float:
 
 def _tau2_pm(studies: _Studies) -> _Tau2:
     """Paule-Mandel: the τ² ≥ 0 at which the generalised Q equals k − 1 (0 if Q(0) < k − 1)."""
-    y, v = studies.y, studies.v
+    result = _closed_form(np.zeros(studies.k.size))
+    start = _tau2_dl(studies).tau2
+    above = _generalised_q(studies, np.zeros(studies.k.size)) > studies.k - 1
+    for group in np.flatnonzero(above):
+        one = studies.subset(np.array([group]))
 
-    def excess(tau2: float) -> float:
-        return _generalised_q(y, v, tau2) - (y.size - 1)
+        def excess(tau2: float, one: _Studies = one) -> float:
+            return float(_generalised_q(one, np.array([tau2]))[0]) - (int(one.k[0]) - 1)
 
-    if excess(0.0) <= 0:
-        return _Tau2(0.0, True, 0)
-    hi = _bracket_above(excess, _tau2_dl(studies).tau2)
-    root, info = optimize.brentq(
-        excess, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000, full_output=True
-    )
-    return _Tau2(float(root), bool(info.converged), int(info.iterations))
+        hi = _bracket_above(excess, float(start[group]))
+        root, info = optimize.brentq(
+            excess, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000, full_output=True
+        )
+        result.tau2[group] = root
+        result.converged[group] = info.converged
+        result.iterations[group] = info.iterations
+    return result
 
 
 def _tau2_likelihood(studies: _Studies, *, reml: bool, max_iter: int) -> _Tau2:
@@ -327,8 +423,12 @@ def _tau2_likelihood(studies: _Studies, *, reml: bool, max_iter: int) -> _Tau2:
     return _best_maximum(studies, found, reml=reml)
 
 
+# _fisher_scoring drops finished groups from its batch once their rows are this share of it.
+_DROP_FINISHED_SHARE = 0.25
+
+
 def _fisher_scoring(studies: _Studies, *, reml: bool, max_iter: int) -> _Tau2:
-    """Fisher scoring from the Hedges estimate, as metafor's ``rma.uni`` does.
+    """Fisher scoring from the Hedges estimate, as metafor's ``rma.uni`` does, for every group.
 
     Step: Δ = score/information; REML: (Σw²r² − tr P)/tr(PP), ML: (Σw²r² − Σw)/Σw².
     A step that would cross 0 is halved until it does not (metafor's step-halving), except that
@@ -336,49 +436,88 @@ def _fisher_scoring(studies: _Studies, *, reml: bool, max_iter: int) -> _Tau2:
     so that "no heterogeneity" comes out as exactly 0. Convergence: |Δτ²| < 1e-10 (relative
     above τ² = 1). If scoring does not converge in ``max_iter`` steps, the score's root is
     bracketed and found by Brent's method instead, so a usable estimate always comes back.
+    Each group steps as it would alone; a step costs the same few array operations for all.
     """
-    tau2 = _tau2_he(studies).tau2
+    tau2 = _tau2_he(studies).tau2.copy()
+    iterations = np.zeros(tau2.size, dtype=int)
+    running = np.ones(tau2.size, dtype=bool)
+    stuck = np.zeros(tau2.size, dtype=bool)  # a step was not finite
+    batch, in_batch = studies, np.arange(tau2.size)  # the groups scored at each step
     for iteration in range(1, max_iter + 1):
-        score, information = _score_and_information(studies, tau2, reml)
-        step = score / information
-        if not math.isfinite(step):
+        if not running.any():
             break
-        if tau2 + step < 0:
-            if tau2 == 0 or _score_times_two(studies, 0.0, reml) <= 0:
-                return _Tau2(0.0, True, iteration)
-            while tau2 + step < 0:
-                step /= 2.0
-        tau2 += step
-        if abs(step) < TAU2_TOL * max(1.0, tau2):
-            return _Tau2(tau2, True, iteration)
-    return _likelihood_root(studies, reml=reml, start=tau2, iterations=max_iter)
+        rows = studies.k[in_batch]
+        if rows[~running[in_batch]].sum() > _DROP_FINISHED_SHARE * rows.sum():
+            in_batch = np.flatnonzero(running)
+            batch = studies.subset(in_batch)
+        score, information = _score_and_information(batch, tau2[in_batch], reml)
+        groups = in_batch[running[in_batch]]
+        step = (score / information)[running[in_batch]]
+        finite = np.isfinite(step)
+        stuck[groups[~finite]] = True
+        running[groups[~finite]] = False
+        groups, step = groups[finite], step[finite]
+        crossing = tau2[groups] + step < 0
+        if crossing.any():
+            to_zero = crossing & (tau2[groups] == 0)
+            check = np.flatnonzero(crossing & ~to_zero)
+            if check.size:
+                at_zero = studies.subset(groups[check])
+                to_zero[check] = _score_and_information(at_zero, np.zeros(check.size), reml)[0] <= 0
+            tau2[groups[to_zero]] = 0.0
+            iterations[groups[to_zero]] = iteration
+            running[groups[to_zero]] = False
+            halving = crossing & ~to_zero
+            while (halving := halving & (tau2[groups] + step < 0)).any():
+                step[halving] /= 2.0
+            groups, step = groups[~to_zero], step[~to_zero]
+        tau2[groups] += step
+        done = groups[np.abs(step) < TAU2_TOL * np.maximum(1.0, tau2[groups])]
+        iterations[done] = iteration
+        running[done] = False
+    result = _Tau2(tau2, np.ones(tau2.size, dtype=bool), iterations)
+    # Scoring did not converge, or could not step: solve for the score's root instead.
+    for group in np.flatnonzero(running | stuck):
+        one = studies.subset(np.array([group]))
+        root, converged, steps = _likelihood_root(
+            one, reml=reml, start=float(tau2[group]), iterations=max_iter
+        )
+        result.tau2[group], result.converged[group], result.iterations[group] = (
+            root,
+            converged,
+            steps,
+        )
+    return result
 
 
-def _log_likelihood(studies: _Studies, tau2: float, reml: bool) -> float:
+def _log_likelihood(studies: _Studies, tau2: np.ndarray, reml: bool) -> np.ndarray:
     """(Restricted) log-likelihood of the random-effects model, up to a constant."""
-    total = studies.v + tau2
+    total = studies.v + _column(tau2)
     w = 1.0 / total
-    r = studies.y - _weighted_mean(studies.y, w)
-    ll = -0.5 * float(np.log(total).sum()) - 0.5 * float((w * r * r).sum())
+    r = studies.y - _column(_weighted_mean(studies.y, w))
+    ll = -0.5 * np.log(total).sum(axis=1, where=studies.real) - 0.5 * (w * r * r).sum(axis=1)
     if reml:
-        ll -= 0.5 * math.log(float(w.sum()))
+        ll -= 0.5 * np.log(w.sum(axis=1))
     return ll
 
 
-def _likelihood_root(studies: _Studies, *, reml: bool, start: float, iterations: int) -> _Tau2:
-    """Fallback for REML/ML: bracket the score's root on [0, ∞) and solve it with Brent."""
+def _likelihood_root(
+    studies: _Studies, *, reml: bool, start: float, iterations: int
+) -> tuple[float, bool, int]:
+    """Fallback for REML/ML, for a batch of one group: bracket the score's root on [0, ∞) and
+    solve it with Brent. Returns (τ², converged, iterations)."""
 
     def score(tau2: float) -> float:
         return _score_times_two(studies, tau2, reml)
 
     if score(0.0) <= 0:
-        return _Tau2(0.0, True, iterations)
+        return 0.0, True, iterations
     start = start if math.isfinite(start) and start > 0 else 1.0
     hi = _bracket_above(score, start)
     root, info = optimize.brentq(
         score, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000, full_output=True
     )
-    return _Tau2(float(root), bool(info.converged), iterations + int(info.iterations))
+    return float(root), bool(info.converged), iterations + int(info.iterations)
 
 
 # Where the interior points of _best_maximum's log grid sit between its ends, as powers of
@@ -395,37 +534,64 @@ def _best_maximum(studies: _Studies, found: _Tau2, *, reml: bool) -> _Tau2:
     between them (metafor's ``ll0check`` only compares against 0, with a 1e-4 tolerance). So
     every local maximum is located, 0 when the score there is non-positive and each + to −
     sign change of the score on a log grid spanning the data's scale (refined by Brent), and
-    the highest likelihood wins; a tie keeps ``found``.
+    the highest likelihood wins; a tie keeps ``found``. The grid's signs are found for all
+    groups at once; the rare group with another candidate is then settled on its own.
     """
+    # Beyond a few times the total spread plus the largest variance the weights are nearly equal
+    # and the likelihood has its single homoscedastic mode, so the grid need not go further.
+    top = 4.0 * (_sum_of_squares(studies) + studies.v.max(axis=1, where=studies.real, initial=0))
+    low = 1e-3 * studies.v_top
+    grid = np.empty((low.size, _GRID_EXPONENTS.size + 1))
+    grid[:, 0] = 0.0
+    grid[:, 1:] = _column(low) * _column(top / low) ** _GRID_EXPONENTS
+    positive = _positive_scores(studies, grid, reml, found.tau2)
+    # Scoring's own answer is a root in its cell already: refining it again changes nothing.
+    tau2 = _column(found.tau2)
+    sign_changes = (
+        positive[:, :-1] & ~positive[:, 1:] & ~((grid[:, :-1] <= tau2) & (tau2 <= grid[:, 1:]))
+    )
+    # grid[0] is 0; it is a candidate unless it is scoring's own answer already.
+    zero_candidate = ~positive[:, 0] & (found.tau2 != 0)
+    best = _Tau2(found.tau2.copy(), found.converged.copy(), found.iterations)
+    for group in np.flatnonzero(zero_candidate | sign_changes.any(axis=1)):
+        one = studies.subset(np.array([group]))
+        cells = [
+            (float(grid[group, i]), float(grid[group, i + 1]))
+            for i in np.flatnonzero(sign_changes[group])
+        ]
+        tau2_found = float(found.tau2[group])
+        tau2_best = _best_candidate(one, tau2_found, bool(zero_candidate[group]), cells, reml)
+        if tau2_best != tau2_found:
+            best.tau2[group], best.converged[group] = tau2_best, True
+    return best
+
+
+def _best_candidate(
+    studies: _Studies, found: float, zero: bool, cells: list[tuple[float, float]], reml: bool
+) -> float:
+    """For a batch of one group: the τ² of the highest likelihood among scoring's answer
+    ``found``, 0 (if ``zero``) and the maxima within ``cells`` (where the score turns + to −)."""
 
     def score(tau2: float) -> float:
         return _score_times_two(studies, tau2, reml)
 
-    # Beyond a few times the total spread plus the largest variance the weights are nearly equal
-    # and the likelihood has its single homoscedastic mode, so the grid need not go further.
-    y = studies.y
-    top = 4.0 * (float(((y - y.mean()) ** 2).sum()) + float(studies.v.max()))
-    low = 1e-3 * studies.v_top
-    grid = np.concatenate(([0.0], low * (top / low) ** _GRID_EXPONENTS))
-    positive = _positive_scores(studies, grid, reml, found.tau2)
-    # grid[0] is 0; it is a candidate unless it is scoring's own answer already.
-    candidates = [0.0] if not positive[0] and found.tau2 != 0 else []
-    for cell in np.flatnonzero(positive[:-1] & ~positive[1:]):
-        lo, hi = float(grid[cell]), float(grid[cell + 1])
-        # Scoring's own answer is a root in its cell already: refining it again changes nothing.
-        # Otherwise the grid's signs are right, but brentq needs the scalar score's own, which
-        # can differ at rounding level; such a cell has no maximum worth refining.
-        if not lo <= found.tau2 <= hi and score(lo) > 0 >= score(hi):
+    def log_likelihood(tau2: float) -> float:
+        return float(_log_likelihood(studies, np.array([tau2]), reml)[0])
+
+    candidates = [0.0] if zero else []
+    for lo, hi in cells:
+        # The grid's signs are right, but brentq needs the scalar score's own, which can differ
+        # at rounding level; such a cell has no maximum worth refining.
+        if score(lo) > 0 >= score(hi):
             candidates.append(float(optimize.brentq(score, lo, hi, xtol=1e-300, rtol=4 * _EPS)))
     if not candidates:
         return found
-    best_ll = _log_likelihood(studies, found.tau2, reml)
-    best = found
+    best, best_ll = found, log_likelihood(found)
     for tau2 in candidates:
-        ll = _log_likelihood(studies, tau2, reml)
+        ll = log_likelihood(tau2)
         # Same maximum found twice differs only by rounding; demand a real improvement.
         if ll > best_ll + 1e-9 * max(1.0, abs(best_ll)):
-            best, best_ll = _Tau2(tau2, True, found.iterations), ll
+            best, best_ll = tau2, ll
     return best
 
 
@@ -438,29 +604,32 @@ def estimate_tau2(
 ) -> tuple[float, bool, int]:
     """Between-study variance τ² by the named estimator: (τ², converged, iterations)."""
     y, v = _validated(yi, vi)
-    return _estimate_tau2(y, v, _method(method), max_iter)
-
-
-def _estimate_tau2(
-    y: np.ndarray, v: np.ndarray, method: str, max_iter: int
-) -> tuple[float, bool, int]:
-    """:func:`estimate_tau2` on data already validated (pool() has done so)."""
-    if y.size < 2 or method == "FE":
+    method = _method(method)
+    if y.size < 2:
         return 0.0, True, 0
+    tau2, converged, iterations = _estimate_tau2(_Studies.of(y, v), method, max_iter)
+    return float(tau2[0]), bool(converged[0]), int(iterations[0])
+
+
+def _estimate_tau2(studies: _Studies, method: str, max_iter: int) -> _Tau2:
+    """τ² of every group of a batch (of validated data, each with at least two studies)."""
+    if method == "FE":
+        return _closed_form(np.zeros(studies.k.size))
     # Centre (as metafor does) and rescale so that max weight ≤ 1: y' = (y − ȳ)/√c, v' = v/c,
     # τ²' = τ²/c. Every estimator here is location- and scale-equivariant, so nothing changes
     # but the floating-point range.
-    c = min(1.0, float(v.min()))
-    studies = _Studies.of((y - y.mean()) / math.sqrt(c), v / c)
+    c = np.minimum(1.0, studies.v_top)
+    centred = (studies.y - _column(_group_means(studies))) / _column(np.sqrt(c))
+    rescaled = _Studies.of(np.where(studies.real, centred, 0.0), studies.v / _column(c), studies.k)
     if method == "DL":
-        result = _tau2_dl(studies)
+        result = _tau2_dl(rescaled)
     elif method == "HE":
-        result = _tau2_he(studies)
+        result = _tau2_he(rescaled)
     elif method == "PM":
-        result = _tau2_pm(studies)
+        result = _tau2_pm(rescaled)
     else:
-        result = _tau2_likelihood(studies, reml=method == "REML", max_iter=max_iter)
-    return result.tau2 * c, result.converged, result.iterations
+        result = _tau2_likelihood(rescaled, reml=method == "REML", max_iter=max_iter)
+    return _Tau2(result.tau2 * c, result.converged, result.iterations)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -520,94 +689,148 @@ def pool(
       I² = 100·max(0, (Q − (k − 1))/Q) and H² = Q/(k − 1).
     * k = 1: the study's own effect and Wald CI, no τ² or heterogeneity. k = 0: None.
     """
-    y, v = _validated(yi, vi)
+    return pool_many(
+        [(yi, vi)], method=method, ci_method=ci_method, level=level, max_iter=max_iter
+    )[0]
+
+
+# pool_many batches groups whose sizes are within this factor of the batch's smallest: padding
+# to the widest then wastes at most that share of the arithmetic.
+_BATCH_SIZE_RATIO = 1.5
+
+
+def pool_many(
+    groups: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
+    *,
+    method: str = "REML",
+    ci_method: str = "wald",
+    level: float = 0.95,
+    max_iter: int = DEFAULT_MAX_ITER,
+) -> list[PooledResult | None]:
+    """:func:`pool` of each (yi, vi) group, computed in batches of groups of similar size.
+
+    The estimators' cost is mostly fixed per call (a few dozen small array operations per
+    scoring step and grid check), so pooling hundreds of groups together costs little more
+    than pooling one. The results are those of :func:`pool`, which is this for one group.
+    """
     method = _method(method)
     ci_method = str(ci_method).lower()
     if ci_method not in CI_METHODS:
         raise MetaAnalysisError(f"ci_method must be one of {', '.join(CI_METHODS)}")
     if not 0 < level < 1:
         raise MetaAnalysisError("level must be between 0 and 1")
-    k = int(y.size)
-    if k == 0:
-        return None
+    data = [_validated(yi, vi) for yi, vi in groups]
     # scipy.special directly: the same functions scipy.stats calls, without its overhead.
     z_crit = float(special.ndtri(0.5 + level / 2.0))
+    results: list[PooledResult | None] = [None] * len(data)
+    for i, (y, v) in enumerate(data):
+        if y.size == 1:
+            results[i] = _one_study(float(y[0]), float(v[0]), method, z_crit)
+    several = sorted((y.size, i) for i, (y, _) in enumerate(data) if y.size > 1)
+    while several:
+        smallest = several[0][0]
+        batch = [i for size, i in several if size <= _BATCH_SIZE_RATIO * smallest]
+        several = several[len(batch) :]
+        studies = _padded([data[i][0] for i in batch], [data[i][1] for i in batch])
+        pooled = _pooled(studies, method, ci_method, level, z_crit, max_iter)
+        for i, result in zip(batch, pooled, strict=True):
+            results[i] = result
+    return results
 
-    if k == 1:
-        estimate, se = float(y[0]), math.sqrt(float(v[0]))
-        stat, p = _test(estimate, se, None)
-        return PooledResult(
-            method=method,
-            ci_method="wald",  # no df left for a t interval
-            k=1,
-            estimate=estimate,
-            se=se,
-            ci_low=estimate - z_crit * se,
-            ci_high=estimate + z_crit * se,
-            z_or_t=stat,
-            p_value=p,
-            pi_low=None,
-            pi_high=None,
-            tau2=None,
-            tau=None,
-            i2=None,
-            h2=None,
-            q=None,
-            q_df=None,
-            q_p=None,
-            converged=True,
-            iterations=0,
-        )
 
-    tau2, converged, iterations = _estimate_tau2(y, v, method, max_iter)
-    w_star = 1.0 / (v + tau2)
-    estimate = _weighted_mean(y, w_star)
-    se = math.sqrt(1.0 / float(w_star.sum()))
-    df: int | None = None
-    crit = z_crit
+def _one_study(estimate: float, variance: float, method: str, z_crit: float) -> PooledResult:
+    """k = 1: the study's own effect and Wald CI."""
+    se = math.sqrt(variance)
+    stat, p = _test(estimate, se, None)
+    return PooledResult(
+        method=method,
+        ci_method="wald",  # no df left for a t interval
+        k=1,
+        estimate=estimate,
+        se=se,
+        ci_low=estimate - z_crit * se,
+        ci_high=estimate + z_crit * se,
+        z_or_t=stat,
+        p_value=p,
+        pi_low=None,
+        pi_high=None,
+        tau2=None,
+        tau=None,
+        i2=None,
+        h2=None,
+        q=None,
+        q_df=None,
+        q_p=None,
+        converged=True,
+        iterations=0,
+    )
+
+
+def _pooled(
+    studies: _Studies, method: str, ci_method: str, level: float, z_crit: float, max_iter: int
+) -> list[PooledResult]:
+    """Pool every group of a batch (each with at least two studies)."""
+    k = studies.k
+    tau2, converged, iterations = _estimate_tau2(studies, method, max_iter)
+    w_star = 1.0 / (studies.v + _column(tau2))
+    estimate = _weighted_mean(studies.y, w_star)
+    se = np.sqrt(1.0 / w_star.sum(axis=1))
+    crit = np.full(k.size, z_crit)
     if ci_method == "hksj":
-        df = k - 1
-        rss = float((w_star * (y - estimate) ** 2).sum())
-        q_hk = 0.0 if rss <= _EPS else rss / df
-        se = se * math.sqrt(q_hk)
-        crit = float(special.stdtrit(df, 0.5 + level / 2.0))
-    stat, p = _test(estimate, se, df)
-    pi_half = crit * math.sqrt(se * se + tau2)
+        residuals = studies.y - _column(estimate)
+        rss = (w_star * residuals * residuals).sum(axis=1)
+        q_hk = np.where(rss <= _EPS, 0.0, rss / (k - 1))
+        se = se * np.sqrt(q_hk)
+        crit = special.stdtrit(k - 1, 0.5 + level / 2.0)
+    pi_half = crit * np.sqrt(se * se + tau2)
 
     # Heterogeneity from the fixed-effect weights.
-    q = _generalised_q(y, v, 0.0)
+    q = _generalised_q(studies, np.zeros(k.size))
     q_df = k - 1
-    q_p = float(special.chdtrc(q_df, q))
+    q_p = special.chdtrc(q_df, q)
     if method == "FE":
-        i2 = 100.0 * max(0.0, (q - q_df) / q) if q > 0 else 0.0
+        i2 = 100.0 * np.maximum(0.0, (q - q_df) / np.where(q > 0, q, 1.0))
         h2 = q / q_df
     else:
-        typical_v = q_df / _fixed_effect_trace_p(_Studies.of(y, v))
+        typical_v = q_df / _fixed_effect_trace_p(studies)
         i2 = 100.0 * tau2 / (tau2 + typical_v)
         h2 = (tau2 + typical_v) / typical_v
 
-    return PooledResult(
-        method=method,
-        ci_method=ci_method,
-        k=k,
-        estimate=estimate,
-        se=se,
-        ci_low=estimate - crit * se,
-        ci_high=estimate + crit * se,
-        z_or_t=stat,
-        p_value=p,
-        pi_low=estimate - pi_half,
-        pi_high=estimate + pi_half,
-        tau2=tau2,
-        tau=math.sqrt(tau2),
-        i2=i2,
-        h2=h2,
-        q=q,
-        q_df=q_df,
-        q_p=q_p,
-        converged=converged,
-        iterations=iterations,
-    )
+    results = []
+    for row in zip(
+        *(
+            x.tolist()
+            for x in (k, estimate, se, crit, pi_half, tau2, i2, h2, q, q_p, converged, iterations)
+        ),
+        strict=True,
+    ):
+        k_i, estimate_i, se_i, crit_i, pi_half_i, tau2_i, i2_i, h2_i, q_i, q_p_i, conv_i, it_i = row
+        stat, p = _test(estimate_i, se_i, k_i - 1 if ci_method == "hksj" else None)
+        results.append(
+            PooledResult(
+                method=method,
+                ci_method=ci_method,
+                k=k_i,
+                estimate=estimate_i,
+                se=se_i,
+                ci_low=estimate_i - crit_i * se_i,
+                ci_high=estimate_i + crit_i * se_i,
+                z_or_t=stat,
+                p_value=p,
+                pi_low=estimate_i - pi_half_i,
+                pi_high=estimate_i + pi_half_i,
+                tau2=tau2_i,
+                tau=math.sqrt(tau2_i),
+                i2=i2_i,
+                h2=h2_i,
+                q=q_i,
+                q_df=k_i - 1,
+                q_p=q_p_i,
+                converged=conv_i,
+                iterations=it_i,
+            )
+        )
+    return results
 
 
 def composite(effects: Sequence[tuple[float, float]], rho: Any = 0.5) -> tuple[float, float]:

@@ -10,7 +10,15 @@ from scipy import optimize, stats
 from statsmodels.stats.meta_analysis import combine_effects
 
 from evidence.stats.effect_sizes import from_means
-from evidence.stats.meta import METHODS, MetaAnalysisError, composite, estimate_tau2, pool
+from evidence.stats.meta import (
+    DEFAULT_MAX_ITER,
+    METHODS,
+    MetaAnalysisError,
+    composite,
+    estimate_tau2,
+    pool,
+    pool_many,
+)
 
 # No example database: keep test runs from writing files into the repository.
 FAST = settings(max_examples=200, deadline=None, database=None)
@@ -491,6 +499,61 @@ def test_tau2_estimates_do_not_depend_on_the_scale_of_the_data():
         assert scaled == pytest.approx(100 * tau2, rel=1e-8, abs=1e-12)
 
 
+# Data that exercise every path: k = 2, τ² at 0, one huge study, identical effects, a second
+# likelihood maximum (scoring from 0 misses it), scoring that runs out of steps.
+_HARD_CASES = [
+    ([0.1, 0.6], [0.02, 0.03]),
+    ([0.3] * 5, [0.01, 0.02, 0.03, 0.04, 0.05]),
+    ([0.2, 0.5, -0.1, 0.9, 0.4], [1e-8, 0.05, 0.02, 0.08, 0.04]),
+    ([0.2, 0.2 + 1e-6, 0.2 - 2e-6, 0.2 + 3e-6], [1e-12, 2e-12, 3e-12, 1e-12]),
+    (
+        [-0.0724, -0.7125, 0.6986, 0.0711, -0.6417, 0.5062, -0.8683, 0.7425, 0.4007],
+        [0.621, 0.321, 0.011, 0.881, 0.701, 0.821, 0.691, 0.011, 0.601],
+    ),
+    ([0.4], [0.04]),
+    ([], []),
+    _bcg_log_rr(),
+]
+
+
+def _same_pooling(batched, alone):
+    if alone is None:
+        assert batched is None
+        return
+    assert (batched.k, batched.converged, batched.ci_method) == (
+        alone.k,
+        alone.converged,
+        alone.ci_method,
+    )
+    for name in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "q", "i2", "h2"):
+        expected = getattr(alone, name)
+        assert getattr(batched, name) == (
+            None if expected is None else pytest.approx(expected, rel=1e-10, abs=1e-14)
+        )
+    expected_tau2 = None if alone.tau2 is None else pytest.approx(alone.tau2, rel=1e-8, abs=1e-14)
+    assert batched.tau2 == expected_tau2
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("ci_method", ["wald", "hksj"])
+@pytest.mark.parametrize("max_iter", [DEFAULT_MAX_ITER, 1])
+def test_pooling_many_groups_at_once_gives_each_group_its_own_pooling(method, ci_method, max_iter):
+    settings_ = {"method": method, "ci_method": ci_method, "max_iter": max_iter}
+    batched = pool_many(_HARD_CASES, **settings_)
+    for result, (yi, vi) in zip(batched, _HARD_CASES, strict=True):
+        _same_pooling(result, pool(yi, vi, **settings_))
+
+
+@FAST
+@given(
+    groups=st.lists(datasets(min_k=2, max_k=40), min_size=1, max_size=12),
+    method=st.sampled_from(["REML", "ML"]),
+)
+def test_pooling_many_random_groups_at_once_gives_each_group_its_own_pooling(groups, method):
+    for result, (yi, vi) in zip(pool_many(groups, method=method), groups, strict=True):
+        _same_pooling(result, pool(yi, vi, method=method))
+
+
 @pytest.mark.parametrize(
     ("yi", "vi", "kwargs"),
     [
@@ -549,7 +612,7 @@ def test_the_vectorised_score_scan_matches_the_score_at_every_grid_point(data, r
     grid = np.concatenate(([0.0], np.geomspace(1e-5, 10.0, 30)))
     expected = [_score_times_two(studies, float(t), reml) for t in grid]
     np.testing.assert_allclose(
-        _scores_on_grid(studies, grid, reml).scores,
+        _scores_on_grid(studies, grid[np.newaxis], reml).scores[0],
         expected,
         rtol=1e-9,
         atol=1e-9 * max(map(abs, expected)),
@@ -568,7 +631,7 @@ def test_the_score_scan_takes_the_exact_score_where_its_expanded_sums_leave_the_
         lambda tau2: _score_times_two(studies, tau2, reml), 0.01, 10.0, xtol=1e-300, rtol=1e-15
     )
     grid = np.array([0.0, 0.5 * root, root, 2.0 * root])
-    scores = _scores_on_grid(studies, grid, reml).scores
+    scores = _scores_on_grid(studies, grid[np.newaxis], reml).scores[0]
     assert scores[2] == _score_times_two(studies, root, reml)
     assert scores[1] > 0 > scores[3]
 
@@ -586,5 +649,6 @@ def test_the_sparing_score_scan_finds_the_signs_of_the_full_scan(data, reml, roo
 
     studies = _Studies.of(*(np.array(col) for col in zip(*data, strict=True)))
     grid = np.concatenate(([0.0], np.geomspace(1e-5, 10.0, 96)))
-    full = _scores_on_grid(studies, grid, reml).scores > 0
-    np.testing.assert_array_equal(_positive_scores(studies, grid, reml, root), full)
+    full = _scores_on_grid(studies, grid[np.newaxis], reml).scores[0] > 0
+    positive = _positive_scores(studies, grid[np.newaxis], reml, np.array([root]))[0]
+    np.testing.assert_array_equal(positive, full)
