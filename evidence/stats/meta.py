@@ -238,23 +238,19 @@ def _scores_on_grid(studies: _Studies, taus: np.ndarray, reml: bool) -> _GridSco
     the bound on its rounding error of 0 (its sign unsure), the exact scalar form replaces it.
     """
     d = studies.y_rest - _column(studies.y_top)
-    # The sums' right-hand sides, so each is a matrix product that runs in BLAS.
-    ones = studies.real_rest.astype(float)
-    by_w = np.stack((ones, d), axis=2)
-    by_w_sq = np.stack((ones, d, d * d), axis=2)
-    sums_w = np.empty((*taus.shape, 2))
-    sums_w_sq = np.empty((*taus.shape, 3))
+    # Column vectors, so that Σwd, Σw²d and Σw²d² are matrix products that run in BLAS.
+    by_d, by_d_squared = d[:, :, np.newaxis], (d * d)[:, :, np.newaxis]
+    sum_w, sum_wd, sum_w2, sum_w2d, sum_w2d2 = np.empty((5, *taus.shape))
     chunk = max(1, 2_000_000 // d.size)
     for start in range(0, taus.shape[1], chunk):
         cols = slice(start, start + chunk)
         w = taus[:, cols, np.newaxis] + studies.v_rest[:, np.newaxis, :]
         # In place: a second matrix of this size would cost more (fresh pages) than the arithmetic.
         np.divide(1.0, w, out=w)
-        np.matmul(w, by_w, out=sums_w[:, cols])
+        sum_w[:, cols], sum_wd[:, cols] = w.sum(axis=2), (w @ by_d)[..., 0]
         np.multiply(w, w, out=w)
-        np.matmul(w, by_w_sq, out=sums_w_sq[:, cols])
-    sum_w, sum_wd = sums_w[..., 0], sums_w[..., 1]
-    sum_w2, sum_w2d, sum_w2d2 = sums_w_sq[..., 0], sums_w_sq[..., 1], sums_w_sq[..., 2]
+        sum_w2[:, cols], sum_w2d[:, cols] = w.sum(axis=2), (w @ by_d)[..., 0]
+        sum_w2d2[:, cols] = (w @ by_d_squared)[..., 0]
     w_top = 1.0 / (_column(studies.v_top) + taus)
     total = w_top + sum_w
     delta = sum_wd / total
@@ -297,55 +293,49 @@ def _grid_scores_at(
     return columns, _scores_on_grid(studies, np.take_along_axis(grid, columns, axis=1), reml)
 
 
-# _positive_scores first takes the score at every this many grid points (and around the root).
-_GRID_BLOCK = 8
+# The sizes, in grid cells, of the blocks whose ends _positive_scores computes, coarsest first;
+# each divides the next larger and the grid's 96 cells.
+_GRID_BLOCKS = (32, 16, 8, 4, 2, 1)
 
 
-def _positive_scores(
-    studies: _Studies, grid: np.ndarray, reml: bool, root: np.ndarray
-) -> np.ndarray:
+def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool) -> np.ndarray:
     """Whether the score is positive at each τ² of each group's increasing ``grid`` row.
 
     Both of the score's terms fall as τ² grows (dP/dτ² = −PP with P positive semi-definite, so
     y'PPy falls at the rate 2y'PPPy and tr P at tr(PP); so does Σw, for ML). On [a, b] the score
     therefore lies between Σw²r²(b) − tr P(a) and Σw²r²(a) − tr P(b), and where those bounds
     (rounding included) have one sign, so has the score at every grid point in between. So the
-    score is computed at the ends of blocks of ``_GRID_BLOCK`` cells and throughout the blocks
-    around ``root`` (scoring's answer, where its sign is expected to change); any other block
-    the bounds do not settle is filled in afterwards. Every sign not computed is proven, so the
-    result is that of computing the score at every point.
+    score is computed at the ends of large blocks of cells, and only the blocks the bounds do
+    not settle are halved and their new ends computed, down to single cells (where the sign
+    changes). Every sign not computed is proven, so the result is that of computing the score
+    at every point; all groups are refined together, one level at a time.
     """
     groups, size = grid.shape
-    rows = _column(np.arange(groups))
-    # Block b runs from grid point ends[b] to ends[b + 1]; block[i] is the one point i starts or
-    # lies inside (the last point ends the last block).
-    ends = np.r_[np.arange(0, size - 1, _GRID_BLOCK), size - 1]
-    block = np.repeat(np.arange(ends.size - 1), np.diff(ends))
-    computed = np.zeros(grid.shape, dtype=bool)
-    computed[:, ends] = True
-    root_block = (grid[:, ends] < _column(root)).sum(axis=1) - 1
-    around_root_from = ends[np.maximum(root_block - 1, 0)]
-    around_root_to = ends[np.minimum(root_block + 2, ends.size - 1)]
-    point = np.arange(size)
-    computed |= (point >= _column(around_root_from)) & (point < _column(around_root_to))
-    columns, first = _grid_scores_at(studies, grid, reml, computed)
     positive = np.zeros(grid.shape, dtype=bool)
-    positive[rows, columns] = first.scores > 0
-    # The bounds at every computed point (the others are never read).
+    computed = np.zeros(grid.shape, dtype=bool)
     fitted_low, fitted_high, penalty_low, penalty_high = np.zeros((4, *grid.shape))
-    fitted_low[rows, columns], fitted_high[rows, columns] = first.fitted_low, first.fitted_high
-    penalty_low[rows, columns], penalty_high[rows, columns] = first.penalty_low, first.penalty_high
-    surely_positive = fitted_low[:, ends[1:]] > penalty_high[:, ends[:-1]]
-    surely_negative = fitted_high[:, ends[:-1]] < penalty_low[:, ends[1:]]
-    positive[:, :-1] |= ~computed[:, :-1] & surely_positive[:, block]
-    unsettled = np.zeros(grid.shape, dtype=bool)
-    unsettled[:, :-1] = ~computed[:, :-1] & ~(surely_positive | surely_negative)[:, block]
-    unsure = np.flatnonzero(unsettled.any(axis=1))
-    if unsure.size:
-        columns, second = _grid_scores_at(
-            studies.subset(unsure), grid[unsure], reml, unsettled[unsure]
-        )
-        positive[_column(unsure), columns] = second.scores > 0
+    point = np.arange(size - 1)
+    open_blocks = np.ones((groups, (size - 1) // _GRID_BLOCKS[0]), dtype=bool)
+    for cells in _GRID_BLOCKS:
+        ends = np.arange(0, size, cells)
+        wanted = np.zeros(grid.shape, dtype=bool)
+        wanted[:, ends[:-1]] = open_blocks
+        wanted[:, ends[1:]] |= open_blocks
+        wanted &= ~computed
+        busy = np.flatnonzero(wanted.any(axis=1))
+        if busy.size:
+            batch = studies if busy.size == groups else studies.subset(busy)
+            columns, found = _grid_scores_at(batch, grid[busy], reml, wanted[busy])
+            at = (_column(busy), columns)
+            positive[at], computed[at] = found.scores > 0, True
+            fitted_low[at], fitted_high[at] = found.fitted_low, found.fitted_high
+            penalty_low[at], penalty_high[at] = found.penalty_low, found.penalty_high
+        surely_positive = fitted_low[:, ends[1:]] > penalty_high[:, ends[:-1]]
+        surely_negative = fitted_high[:, ends[:-1]] < penalty_low[:, ends[1:]]
+        # The points inside a settled block take its sign (negative is positive's default).
+        block, inside = point // cells, point % cells != 0
+        positive[:, :-1] |= inside & (open_blocks & surely_positive)[:, block]
+        open_blocks = np.repeat(open_blocks & ~surely_positive & ~surely_negative, 2, axis=1)
     return positive
 
 
@@ -544,7 +534,7 @@ def _best_maximum(studies: _Studies, found: _Tau2, *, reml: bool) -> _Tau2:
     grid = np.empty((low.size, _GRID_EXPONENTS.size + 1))
     grid[:, 0] = 0.0
     grid[:, 1:] = _column(low) * _column(top / low) ** _GRID_EXPONENTS
-    positive = _positive_scores(studies, grid, reml, found.tau2)
+    positive = _positive_scores(studies, grid, reml)
     # Scoring's own answer is a root in its cell already: refining it again changes nothing.
     tau2 = _column(found.tau2)
     sign_changes = (
