@@ -294,8 +294,9 @@ def _grid_scores_at(
 
 
 # The sizes, in grid cells, of the blocks whose ends _positive_scores computes, coarsest first;
-# each divides the next larger and the grid's 96 cells.
-_GRID_BLOCKS = (32, 16, 8, 4, 2, 1)
+# each divides the next larger and the grid's 96 cells. Three levels compute about as few points
+# as halving from 32 cells would (~18 per group) at half the calls.
+_GRID_BLOCKS = (12, 3, 1)
 
 
 def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool) -> np.ndarray:
@@ -306,7 +307,7 @@ def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool) -> np.ndar
     therefore lies between Σw²r²(b) − tr P(a) and Σw²r²(a) − tr P(b), and where those bounds
     (rounding included) have one sign, so has the score at every grid point in between. So the
     score is computed at the ends of large blocks of cells, and only the blocks the bounds do
-    not settle are halved and their new ends computed, down to single cells (where the sign
+    not settle are split and their new ends computed, down to single cells (where the sign
     changes). Every sign not computed is proven, so the result is that of computing the score
     at every point; all groups are refined together, one level at a time.
     """
@@ -316,7 +317,7 @@ def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool) -> np.ndar
     fitted_low, fitted_high, penalty_low, penalty_high = np.zeros((4, *grid.shape))
     point = np.arange(size - 1)
     open_blocks = np.ones((groups, (size - 1) // _GRID_BLOCKS[0]), dtype=bool)
-    for cells in _GRID_BLOCKS:
+    for level, cells in enumerate(_GRID_BLOCKS):
         ends = np.arange(0, size, cells)
         wanted = np.zeros(grid.shape, dtype=bool)
         wanted[:, ends[:-1]] = open_blocks
@@ -335,7 +336,11 @@ def _positive_scores(studies: _Studies, grid: np.ndarray, reml: bool) -> np.ndar
         # The points inside a settled block take its sign (negative is positive's default).
         block, inside = point // cells, point % cells != 0
         positive[:, :-1] |= inside & (open_blocks & surely_positive)[:, block]
-        open_blocks = np.repeat(open_blocks & ~surely_positive & ~surely_negative, 2, axis=1)
+        if cells > 1:
+            parts = cells // _GRID_BLOCKS[level + 1]
+            open_blocks = np.repeat(
+                open_blocks & ~surely_positive & ~surely_negative, parts, axis=1
+            )
     return positive
 
 
@@ -684,9 +689,22 @@ def pool(
     )[0]
 
 
-# pool_many batches groups whose sizes are within this factor of the batch's smallest: padding
-# to the widest then wastes at most that share of the arithmetic.
-_BATCH_SIZE_RATIO = 1.5
+# A batch costs about as much fixed overhead as the arithmetic on this many (padded) studies,
+# so pool_many widens a batch to the next larger group only while that pads fewer studies.
+_BATCH_PADDING = 6000
+
+
+def _batches(data: list[tuple[np.ndarray, np.ndarray]]) -> list[list[int]]:
+    """The positions of the groups with at least two studies, in batches of similar sizes."""
+    batches: list[list[int]] = []
+    width = 0
+    for size, i in sorted((y.size, i) for i, (y, _) in enumerate(data) if y.size > 1):
+        if batches and len(batches[-1]) * (size - width) <= _BATCH_PADDING:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+        width = size
+    return batches
 
 
 def pool_many(
@@ -716,11 +734,7 @@ def pool_many(
     for i, (y, v) in enumerate(data):
         if y.size == 1:
             results[i] = _one_study(float(y[0]), float(v[0]), method, z_crit)
-    several = sorted((y.size, i) for i, (y, _) in enumerate(data) if y.size > 1)
-    while several:
-        smallest = several[0][0]
-        batch = [i for size, i in several if size <= _BATCH_SIZE_RATIO * smallest]
-        several = several[len(batch) :]
+    for batch in _batches(data):
         studies = _padded([data[i][0] for i in batch], [data[i][1] for i in batch])
         pooled = _pooled(studies, method, ci_method, level, z_crit, max_iter)
         for i, result in zip(batch, pooled, strict=True):
