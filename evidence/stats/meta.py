@@ -14,6 +14,10 @@ computed with the most precise study's term held apart, in algebraically equival
 subtractions cannot cancel, and τ² is estimated on data rescaled so that the largest weight is at
 most 1; all estimators are equivariant under that rescaling, so the results are unchanged while a
 study with variance 1e-8 cannot overflow them.
+
+The estimators work on batches of groups (:func:`pool_many`; :func:`pool` is a batch of one):
+their cost is mostly fixed per call, a few hundred small array operations, so a recompute's
+hundreds of poolings are computed together, each group stepping as it would alone (to rounding).
 """
 
 from __future__ import annotations
@@ -477,11 +481,9 @@ def _fisher_scoring(studies: _Studies, *, reml: bool, max_iter: int) -> _Tau2:
         root, converged, steps = _likelihood_root(
             one, reml=reml, start=float(tau2[group]), iterations=max_iter
         )
-        result.tau2[group], result.converged[group], result.iterations[group] = (
-            root,
-            converged,
-            steps,
-        )
+        result.tau2[group] = root
+        result.converged[group] = converged
+        result.iterations[group] = steps
     return result
 
 
