@@ -635,6 +635,13 @@ def _estimate_tau2(studies: _Studies, method: str, max_iter: int) -> _Tau2:
 
 
 def _validated(yi: npt.ArrayLike, vi: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    y, v = _vectors(yi, vi)
+    _check_values(y, v)
+    return y, v
+
+
+def _vectors(yi: npt.ArrayLike, vi: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Effects and variances as float vectors of the same length."""
     try:
         y = np.asarray(yi, dtype=float).reshape(-1)
         v = np.asarray(vi, dtype=float).reshape(-1)
@@ -642,11 +649,14 @@ def _validated(yi: npt.ArrayLike, vi: npt.ArrayLike) -> tuple[np.ndarray, np.nda
         raise MetaAnalysisError("effects and variances must be numbers") from None
     if y.size != v.size:
         raise MetaAnalysisError("yi and vi must have the same length")
+    return y, v
+
+
+def _check_values(y: np.ndarray, v: np.ndarray) -> None:
     if not (np.isfinite(y).all() and np.isfinite(v).all()):
         raise MetaAnalysisError("effects and variances must be finite")
     if (v <= 0).any():
         raise MetaAnalysisError("every variance must be greater than 0")
-    return y, v
 
 
 def _method(method: str) -> str:
@@ -729,7 +739,9 @@ def pool_many(
         raise MetaAnalysisError(f"ci_method must be one of {', '.join(CI_METHODS)}")
     if not 0 < level < 1:
         raise MetaAnalysisError("level must be between 0 and 1")
-    data = [_validated(yi, vi) for yi, vi in groups]
+    data = [_vectors(yi, vi) for yi, vi in groups]
+    if data:  # the values of all groups at once: checking each group costs more than the check
+        _check_values(np.concatenate([y for y, _ in data]), np.concatenate([v for _, v in data]))
     # scipy.special directly: the same functions scipy.stats calls, without its overhead.
     z_crit = float(special.ndtri(0.5 + level / 2.0))
     results: list[PooledResult | None] = [None] * len(data)
