@@ -121,40 +121,21 @@ def study_codes_prefetch() -> list:
 
 
 def search_studies(query: str, queryset=None):
-    """Published studies matching the words, best first: ranked full text on PostgreSQL.
-
-    On PostgreSQL the weighted ``search_vector`` column (title > authors > venue, abstract) is
-    matched with ``websearch_to_tsquery`` (quotes, OR and -word work as on the web) and ranked;
-    elsewhere every word must appear in the title, abstract, authors or venue.
+    """Published studies matching the words (``StudyQuerySet.matching``), best first: ranked by
+    the weighted ``search_vector`` column (title > authors > venue, abstract) on PostgreSQL,
+    newest first elsewhere.
     """
     from django.db import connection
-    from django.db.models import Q
     from django.db.models.expressions import RawSQL
 
     queryset = Study.objects.published() if queryset is None else queryset
     if not query.strip():
         return queryset.none()
+    matches = queryset.matching(query)
     if connection.vendor == "postgresql":
-        tsquery = "websearch_to_tsquery('english', %s)"
-        return (
-            queryset.annotate(
-                rank=RawSQL(f"ts_rank(studies_study.search_vector, {tsquery})", [query])
-            )
-            .filter(
-                pk__in=RawSQL(
-                    f"SELECT id FROM studies_study WHERE search_vector @@ {tsquery}", [query]
-                )
-            )
-            .order_by("-rank", "-year")
-        )
-    for word in query.split()[:10]:
-        queryset = queryset.filter(
-            Q(title__icontains=word)
-            | Q(abstract__icontains=word)
-            | Q(venue__icontains=word)
-            | Q(authors__icontains=word)
-        )
-    return queryset.order_by("-year")
+        rank = "ts_rank(studies_study.search_vector, websearch_to_tsquery('english', %s))"
+        return matches.annotate(rank=RawSQL(rank, [query])).order_by("-rank", "-year")
+    return matches.order_by("-year")
 
 
 # --- The researcher's workspace ------------------------------------------------------------------
