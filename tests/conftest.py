@@ -67,6 +67,20 @@ def admin_user(db):
 
 
 @pytest.fixture
+def actors(educator, researcher, other_researcher, curator, organiser, admin_user) -> dict:
+    """The user behind each of tests.actors.ACTORS (None: anonymous)."""
+    return {
+        "anonymous": None,
+        "educator": educator,
+        "owner": researcher,
+        "researcher": other_researcher,
+        "curator": curator,
+        "organiser": organiser,
+        "admin": admin_user,
+    }
+
+
+@pytest.fixture
 def seeded(db):
     """The real seed data, loaded by the same command users run."""
     call_command("load_seed_data", verbosity=0, stdout=StringIO())

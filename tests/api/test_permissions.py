@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from evidence import services as evidence_services
 from evidence.models import RecomputeJob
+from tests.actors import ACTORS, CURATORS, EVERYONE, ORGANISERS, OWNER_AND_CURATORS, RESEARCHERS
 from tests.factories import (
     ConveningFactory,
     EffectSizeFactory,
@@ -37,13 +38,6 @@ from tests.factories import (
 )
 
 from .endpoints import api_endpoints
-
-ACTORS = ("anonymous", "educator", "owner", "researcher", "curator", "organiser", "admin")
-EVERYONE = frozenset(ACTORS)
-RESEARCHERS = frozenset({"owner", "researcher", "curator", "admin"})  # curators hold its rights
-CURATORS = frozenset({"curator", "admin"})  # staff hold every role
-ORGANISERS = frozenset({"organiser", "admin"})
-OWNER_AND_CURATORS = frozenset({"owner", "curator", "admin"})  # of the owner's unpublished study
 
 # Who may see each record the matrix uses; everything else is public.
 VISIBLE_TO = {
@@ -218,21 +212,11 @@ ENDPOINTS = api_endpoints()
 
 
 @pytest.fixture
-def world(
-    educator, researcher, other_researcher, curator, organiser, admin_user
-) -> SimpleNamespace:
+def world(actors, researcher, curator) -> SimpleNamespace:
     """One of each record the API serves, the studies owned by `researcher`."""
     element = ElementFactory(code="LL.3")
     w = SimpleNamespace(
-        users={
-            "anonymous": None,
-            "educator": educator,
-            "owner": researcher,
-            "researcher": other_researcher,
-            "curator": curator,
-            "organiser": organiser,
-            "admin": admin_user,
-        },
+        users=actors,
         element=element,
         other_element=ElementFactory(code="LL.4", component=element.component),
         component=element.component,

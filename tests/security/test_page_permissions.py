@@ -38,6 +38,16 @@ from evidence import services as evidence_services
 from frameworks.models import Highlight
 from studies.constants import ImportBatchStatus
 from studies.models import ImportBatch
+from tests.actors import (
+    ACTORS,
+    CURATORS,
+    EVERYONE,
+    NOBODY,
+    ORGANISERS,
+    OWNER,
+    OWNER_AND_CURATORS,
+    RESEARCHERS,
+)
 from tests.factories import (
     ConveningFactory,
     EffectSizeFactory,
@@ -49,16 +59,7 @@ from tests.factories import (
     StudyTagFactory,
 )
 
-from .pages import page_routes, stock_password_view_names
-
-ACTORS = ("anonymous", "educator", "owner", "researcher", "curator", "organiser", "admin")
-EVERYONE = frozenset(ACTORS)
-NOBODY = frozenset()
-RESEARCHERS = frozenset({"owner", "researcher", "curator", "admin"})  # curators hold its rights
-CURATORS = frozenset({"curator", "admin"})  # admin: a staff superuser; staff hold every role
-ORGANISERS = frozenset({"organiser", "admin"})
-OWNER_AND_CURATORS = frozenset({"owner", "curator", "admin"})  # of the owner's unpublished study
-OWNER = frozenset({"owner"})
+from .pages import STOCK_PASSWORD_VIEWS, page_routes, stock_password_view_names
 
 LOGIN = "login"  # a redirect to the login page, back to the page asked for
 
@@ -230,9 +231,7 @@ ROUTES = page_routes()
 
 
 @pytest.fixture
-def world(
-    educator, researcher, other_researcher, curator, organiser, admin_user
-) -> SimpleNamespace:
+def world(actors, researcher) -> SimpleNamespace:
     """One of each record the pages show, the studies owned by `researcher`, every one of them
     tagged, highlighted and cited by a finding, so an unpublished one has every chance to leak."""
     element = ElementFactory(code="LL.3")
@@ -265,15 +264,7 @@ def world(
         total=10,
     )
     return SimpleNamespace(
-        users={
-            "anonymous": None,
-            "educator": educator,
-            "owner": researcher,
-            "researcher": other_researcher,
-            "curator": curator,
-            "organiser": organiser,
-            "admin": admin_user,
-        },
+        users=actors,
         studies=studies,
         targets={
             "component": {"code": element.component.code},
@@ -344,14 +335,7 @@ def test_every_policy_row_names_a_real_page():
 
 
 def test_the_skipped_password_views_are_still_routed():
-    assert stock_password_view_names() == {
-        "password_change",
-        "password_change_done",
-        "password_reset",
-        "password_reset_done",
-        "password_reset_confirm",
-        "password_reset_complete",
-    }
+    assert stock_password_view_names() == STOCK_PASSWORD_VIEWS
 
 
 @pytest.mark.django_db
